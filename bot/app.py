@@ -1,0 +1,128 @@
+"""Builds the Application. Nothing here runs at import time."""
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot import LOCALES
+from bot.context import BotContext
+from bot.db.engine import make_engine, make_sessionmaker
+from bot.handlers import register
+from bot.i18n import N_, Catalogs
+from bot.services.container import Services
+from bot.services.content import ContentStore
+from bot.services.interactions import InteractionLog
+from bot.services.users import UserService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INTERACTION_FLUSH_SECONDS = 1.0
+DESCRIPTION_LIMIT = 512
+SHORT_DESCRIPTION_LIMIT = 120
+
+# (command, description message id); descriptions are translated per language.
+USER_COMMANDS = (
+    ("start", N_("Start: choose your language")),
+    ("menu", N_("Main menu")),
+    ("help", N_("How to use this bot")),
+    ("language", N_("Change language")),
+    ("cancel", N_("Stop and go back to the menu")),
+)
+DESCRIPTION = N_("Official information for labour migrants from Uzbekistan and their families: "
+                 "visas, insurance, your rights abroad and help on return. "
+                 "Every answer shows its sources.")
+SHORT_DESCRIPTION = N_("Help for labour migrants from Uzbekistan and their families")
+
+
+def services_of(application: Application) -> Services:
+    return application.bot_data["services"]
+
+
+def _joined(texts: list[str], limit: int) -> str:
+    """Both Uzbek scripts share Telegram's one `uz` code: show both when they fit."""
+    joined = "\n\n".join(dict.fromkeys(texts))
+    return joined if len(joined) <= limit else texts[0]
+
+
+async def publish_commands_and_descriptions(application: Application) -> None:
+    catalogs = services_of(application).catalogs
+    default = services_of(application).settings.default_locale
+    per_code = {"uz": ["uz", "uz_Cyrl"], "ru": ["ru"], "en": ["en"], None: [default]}
+    bot = application.bot
+    for code, locales in per_code.items():
+        translators = [catalogs.get(locale) for locale in locales]
+        t = translators[0]
+        try:
+            await bot.set_my_commands([BotCommand(c, t(d)) for c, d in USER_COMMANDS],
+                                      language_code=code)
+            await bot.set_my_description(
+                _joined([tr(DESCRIPTION) for tr in translators], DESCRIPTION_LIMIT),
+                language_code=code)
+            await bot.set_my_short_description(
+                _joined([tr(SHORT_DESCRIPTION) for tr in translators], SHORT_DESCRIPTION_LIMIT),
+                language_code=code)
+        except TelegramError as exc:
+            log.warning("could not set commands/description for %s: %s", code or "default", exc)
+
+
+async def _flush_interactions(ctx: BotContext) -> None:
+    await ctx.services.interactions.flush()
+
+
+async def _reload_content(ctx: BotContext) -> None:
+    ctx.services.content.reload_if_changed()
+
+
+async def post_init(application: Application) -> None:
+    services = services_of(application)
+    services.engine = make_engine(services.settings.database_url)
+    sessions = make_sessionmaker(services.engine)
+    services.users = UserService(sessions)
+    services.interactions = InteractionLog(sessions)
+    await publish_commands_and_descriptions(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_flush_interactions, INTERACTION_FLUSH_SECONDS,
+                                            name="flush-interactions")
+        application.job_queue.run_repeating(_reload_content,
+                                            services.settings.content_reload_seconds,
+                                            name="reload-content")
+
+
+async def post_shutdown(application: Application) -> None:
+    services = services_of(application)
+    if services.interactions is not None:
+        await services.interactions.flush()
+    if services.engine is not None:
+        await services.engine.dispose()
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
+    """Load catalogs and content (failing early on broken content), then wire the handlers."""
+    catalogs = Catalogs(settings.locales_dir, settings.default_locale)
+    content = ContentStore(settings.content_dir)
+    content.load()
+    api = settings.telegram_api_url
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    application.bot_data["services"] = Services(settings=settings, catalogs=catalogs,
+                                                content=content)
+    register(application)
+    return application
+
+
+__all__ = ["build_application", "LOCALES"]

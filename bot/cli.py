@@ -1,0 +1,93 @@
+"""`python -m bot …`: run the bot and the operators' commands."""
+from __future__ import annotations
+
+import argparse
+import sys
+from bot.settings import SettingsError, load_settings
+
+EXIT_USAGE = 2
+
+
+def _run(_args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.db.migrate import upgrade_database
+    from bot.logs import configure_logging
+    from bot.services.content import ContentUnavailable
+
+    settings = load_settings()
+    token = settings.require_token()
+    configure_logging(settings.log_level, [token])
+    upgrade_database(settings.database_url)
+    try:
+        application = build_application(settings)
+    except ContentUnavailable as exc:
+        print(f"content has errors, run 'python -m bot content check':\n{exc}", file=sys.stderr)
+        return 1
+    if settings.webhook_url:
+        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                                url_path=token, webhook_url=f"{settings.webhook_url}/{token}",
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _content_check(_args: argparse.Namespace) -> int:
+    from bot.content.check import check_content
+
+    settings = load_settings()
+    return check_content(settings.content_dir, settings.locales_dir, settings.default_locale)
+
+
+def _content_transliterate(args: argparse.Namespace) -> int:
+    from bot.content.drafts import draft_transliterations
+
+    settings = load_settings()
+    written = draft_transliterations(settings.content_dir, args.source, args.target)
+    for path in written:
+        print(f"drafted {path} (marked for review)")
+    print(f"{len(written)} file(s) drafted")
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.db.migrate import upgrade_database
+
+    upgrade_database(load_settings().database_url)
+    print("database is at the latest version")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the bot").set_defaults(handler=_run)
+
+    content = commands.add_parser("content", help="check or draft content").add_subparsers(
+        dest="action", required=True)
+    content.add_parser("check", help="validate all content").set_defaults(handler=_content_check)
+    drafts = content.add_parser("transliterate",
+                                help="draft missing files of one Uzbek script from the other")
+    drafts.add_argument("source", choices=["uz", "uz_Cyrl"])
+    drafts.add_argument("target", choices=["uz", "uz_Cyrl"])
+    drafts.set_defaults(handler=_content_transliterate)
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate to the latest version").set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+__all__ = ["main"]

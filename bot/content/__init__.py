@@ -1,0 +1,1 @@
+"""Topic content: the tree in `topics.yaml` and localized Markdown texts."""

@@ -1,0 +1,1 @@
+"""Database: models, engine, migrations and repositories (which never commit)."""

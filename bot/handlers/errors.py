@@ -1,0 +1,30 @@
+"""The one error handler: log with the update id, apologise to the user, alert staff."""
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, ctx: BotContext) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=ctx.error)
+    if not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    try:
+        if chat is not None and chat.type == chat.PRIVATE:
+            await ctx.bot.send_message(chat.id, ctx.t("Sorry, something went wrong on our side. Please try again in a minute."))
+        staff_chat = ctx.services.settings.staff_chat_id
+        if staff_chat is not None:
+            t = ctx.services.catalogs.get(ctx.services.settings.default_locale)
+            await ctx.bot.send_message(staff_chat, t(
+                "⚠️ The bot failed on update {update_id}: {error}. Details are in the log.",
+                update_id=update_id, error=type(ctx.error).__name__))
+    except TelegramError:
+        log.warning("could not report the error for update %s", update_id, exc_info=True)

@@ -1,0 +1,1 @@
+"""Business rules. No Telegram imports here: services take and return plain data."""

@@ -1,0 +1,23 @@
+"""Everything a handler may use, built once per Application (never at import time)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.i18n import Catalogs
+from bot.services.content import ContentStore
+from bot.services.interactions import InteractionLog
+from bot.services.users import UserService
+from bot.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalogs: Catalogs
+    content: ContentStore
+    # Made in post_init, when the event loop runs; None before.
+    engine: AsyncEngine | None = None
+    users: UserService | None = None
+    interactions: InteractionLog | None = None

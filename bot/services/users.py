@@ -1,0 +1,69 @@
+"""Who the user is and which locale they chose; a bounded cache spares a query per update."""
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.db.models import User, utcnow
+from bot.db.repositories import UserRepository
+
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    id: int
+    pseudonym: str
+    locale: str | None
+    last_seen: datetime
+    is_new: bool = False
+
+
+class UserService:
+    def __init__(self, sessions: async_sessionmaker, cache_size: int = 10_000) -> None:
+        self._sessions = sessions
+        self._cache: OrderedDict[int, UserProfile] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, profile: UserProfile) -> UserProfile:
+        self._cache[profile.id] = replace(profile, is_new=False)
+        self._cache.move_to_end(profile.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return profile
+
+    async def seen(self, user_id: int, language_code: str | None) -> UserProfile:
+        """Record that the user is here; create them on first contact."""
+        now = utcnow()
+        cached = self._cache.get(user_id)
+        if cached is not None and now - cached.last_seen < LAST_SEEN_PRECISION:
+            self._cache.move_to_end(user_id)
+            return cached
+        async with self._sessions.begin() as session:
+            users = UserRepository(session)
+            user = await users.get(user_id)
+            is_new = user is None
+            if user is None:
+                user = User(id=user_id, pseudonym=secrets.token_hex(16), first_seen=now)
+                users.add(user)
+            user.last_seen = now
+            user.language_code = language_code
+            user.is_active = True
+            profile = UserProfile(user.id, user.pseudonym, user.locale, now, is_new)
+        return self._remember(profile)
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        async with self._sessions.begin() as session:
+            user = await UserRepository(session).get(user_id)
+            if user is None:
+                return
+            user.locale = locale
+            profile = UserProfile(user.id, user.pseudonym, locale, user.last_seen)
+        self._remember(profile)
+
+    def forget(self, user_id: int) -> None:
+        self._cache.pop(user_id, None)

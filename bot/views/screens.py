@@ -1,0 +1,165 @@
+"""The screens the user navigates: language picker, main menu, sections and topics."""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from babel.dates import format_date
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
+from bot.content.model import Content, Topic
+from bot.i18n import Translator
+from bot.views import callbacks
+
+# Room kept free below Telegram's limit so a translation growing a little never breaks a page.
+PAGE_MARGIN = 96
+BREADCRUMB_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def navigation_row(t: Translator, back_to: str | None) -> list[InlineKeyboardButton]:
+    back = callbacks.topic(back_to) if back_to else callbacks.MAIN_MENU
+    return [_button(t("‹ Back"), back), _button(t("Main menu"), callbacks.MAIN_MENU)]
+
+
+def language_picker(translators: list[Translator], then_key: str | None = None) -> Screen:
+    """One button per locale, the guessed one first; the prompt in every language."""
+    text = "\n".join(html.escape(t("Choose your language and script")) for t in translators)
+    rows = [[_button(t("Language name"), callbacks.language(t.locale, then_key))]
+            for t in translators]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def main_menu(content: Content, t: Translator, locale: str) -> Screen:
+    rows = [[_button(content.text(locale, key).title, callbacks.topic(key))]
+            for key in content.roots]
+    rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER)])
+    text = f"<b>{html.escape(t('Main menu'))}</b>\n{html.escape(t('Choose a topic below.'))}"
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def breadcrumb(content: Content, t: Translator, locale: str, key: str) -> str:
+    titles = [t("Main menu")] + [content.text(locale, k).title for k in content.trail(key)[:-1]]
+    return f"<i>{html.escape(BREADCRUMB_SEPARATOR.join(titles))}</i>"
+
+
+def _sources_footer(topic: Topic, t: Translator, locale: str) -> str:
+    lines = []
+    if topic.sources:
+        lines.append(f"<b>{html.escape(t('Sources:'))}</b>")
+        for source in topic.sources:
+            title = html.escape(source.title)
+            if source.url:
+                title = f'<a href="{html.escape(source.url)}">{title}</a>'
+            lines.append(f"• {title}")
+    if topic.reviewed:
+        reviewed = format_date(topic.reviewed, format="long", locale=locale)
+        lines.append(html.escape(t("Reviewed on {date}", date=reviewed)))
+    return "\n".join(lines)
+
+
+def _header(content: Content, t: Translator, locale: str, topic: Topic) -> str:
+    parts = [breadcrumb(content, t, locale, topic.key),
+             f"<b>{html.escape(content.text(locale, topic.key).title)}</b>"]
+    if not topic.verified:
+        parts.append("⚠️ " + html.escape(t("To be confirmed: staff have not yet checked every fact here against an official source.")))
+    text = content.text(locale, topic.key)
+    if text.served_from != locale:
+        parts.append(html.escape(t("This topic is not yet translated into your language.")))
+    return "\n".join(parts)
+
+
+def _split_oversized(block: str, budget: int) -> list[str]:
+    """Cut a block that cannot fit one page at spaces, as plain text, so no tag is broken."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", block))
+    pieces, current = [], ""
+    for word in plain.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if len(html.escape(candidate).encode("utf-16-le")) // 2 > budget and current:
+            pieces.append(html.escape(current))
+            current = word
+        else:
+            current = candidate
+    pieces.append(html.escape(current))
+    return pieces
+
+
+def paginate(blocks: tuple[str, ...], budget: int) -> list[str]:
+    pages: list[str] = []
+    current: list[str] = []
+    for block in blocks:
+        for piece in ([block] if telegram_length(block) <= budget else _split_oversized(block, budget)):
+            if current and telegram_length("\n\n".join(current + [piece])) > budget:
+                pages.append("\n\n".join(current))
+                current = []
+            current.append(piece)
+    if current or not pages:
+        pages.append("\n\n".join(current))
+    return pages
+
+
+def topic_pages(content: Content, t: Translator, locale: str, key: str) -> list[str]:
+    """The full text of every page of a topic or section, each within Telegram's limit."""
+    topic = content.topics[key]
+    header = _header(content, t, locale, topic)
+    footer = _sources_footer(topic, t, locale)
+    budget = TELEGRAM_TEXT_LIMIT - PAGE_MARGIN - telegram_length(header) - telegram_length(footer)
+    bodies = paginate(content.text(locale, key).blocks, budget)
+    pages = []
+    for index, body in enumerate(bodies):
+        parts = [header, body]
+        if index == len(bodies) - 1 and footer:
+            parts.append(footer)
+        pages.append("\n\n".join(p for p in parts if p))
+    return pages
+
+
+def _pager_row(key: str, page: int, count: int) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(_button("‹", callbacks.topic(key, page - 1)))
+    row.append(_button(f"{page + 1}/{count}", callbacks.NOOP))
+    if page < count - 1:
+        row.append(_button("›", callbacks.topic(key, page + 1)))
+    return row
+
+
+def topic_screen(content: Content, t: Translator, locale: str, key: str, page: int = 0) -> Screen:
+    topic = content.topics[key]
+    pages = topic_pages(content, t, locale, key)
+    page = min(max(page, 0), len(pages) - 1)
+    rows = [[_button(content.text(locale, child).title, callbacks.topic(child))]
+            for child in topic.children]
+    if len(pages) > 1:
+        rows.append(_pager_row(key, page, len(pages)))
+    rows.append(navigation_row(t, topic.parent))
+    return Screen(pages[page], InlineKeyboardMarkup(rows))
+
+
+def notice_with_menu(notice: str, content: Content, t: Translator, locale: str) -> Screen:
+    menu = main_menu(content, t, locale)
+    return Screen(f"{html.escape(notice)}\n\n{menu.text}", menu.keyboard)
+
+
+def help_screen(t: Translator) -> Screen:
+    text = "\n".join([
+        f"<b>{html.escape(t('How to use this bot'))}</b>",
+        html.escape(t("Choose a topic with the buttons. Every answer shows its sources and the date it was checked.")),
+        "",
+        html.escape(t("/menu — main menu")),
+        html.escape(t("/language — change language")),
+        html.escape(t("/help — this help")),
+        html.escape(t("/cancel — stop what you are doing and go back to the menu")),
+    ])
+    return Screen(text, InlineKeyboardMarkup([[_button(t("Main menu"), callbacks.MAIN_MENU)]]))
