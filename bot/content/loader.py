@@ -181,7 +181,7 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     if end == -1:
         return None
     front = text[4:end]
-    body_start_line = front.count("\n") + 3
+    body_start_line = front.count("\n") + 4
     return front, text[end + 5:], body_start_line
 
 

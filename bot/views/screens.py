@@ -45,7 +45,8 @@ def main_menu(content: Content, t: Translator, locale: str) -> Screen:
     rows = [[_button(content.text(locale, key).title, callbacks.topic(key))]
             for key in content.roots]
     rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER)])
-    text = f"<b>{html.escape(t('Main menu'))}</b>\n{html.escape(t('Choose a topic below.'))}"
+    title, hint = t("Main menu"), t("Choose a topic below.")
+    text = f"<b>{html.escape(title)}</b>\n{html.escape(hint)}"
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
@@ -57,7 +58,8 @@ def breadcrumb(content: Content, t: Translator, locale: str, key: str) -> str:
 def _sources_footer(topic: Topic, t: Translator, locale: str) -> str:
     lines = []
     if topic.sources:
-        lines.append(f"<b>{html.escape(t('Sources:'))}</b>")
+        heading = t("Sources:")
+        lines.append(f"<b>{html.escape(heading)}</b>")
         for source in topic.sources:
             title = html.escape(source.title)
             if source.url:
@@ -153,8 +155,9 @@ def notice_with_menu(notice: str, content: Content, t: Translator, locale: str) 
 
 
 def help_screen(t: Translator) -> Screen:
+    title = t("How to use this bot")
     text = "\n".join([
-        f"<b>{html.escape(t('How to use this bot'))}</b>",
+        f"<b>{html.escape(title)}</b>",
         html.escape(t("Choose a topic with the buttons. Every answer shows its sources and the date it was checked.")),
         "",
         html.escape(t("/menu — main menu")),
