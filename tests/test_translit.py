@@ -45,6 +45,14 @@ def _report(label: str, accuracy: float, total: int, misses: list[str]) -> None:
         print(miss)
 
 
+def _report_by_category(rows: list[tuple[str, str, str]], convert) -> None:
+    """rows: (source, expected, category)."""
+    for category in sorted({category for _, _, category in rows}):
+        cases = [(src, exp) for src, exp, cat in rows if cat == category]
+        accuracy, _ = _accuracy(cases, convert)
+        print(f"  {category:<10} {accuracy:6.1%} of {len(cases)}")
+
+
 def _uses_loan_dictionary(latin: str) -> bool:
     words = normalize_uz_latin(latin).lower().replace("-", " ").split()
     return any(word.strip(".,!?") in LOAN_WORDS for word in words)
@@ -64,6 +72,10 @@ def test_cyrillic_to_latin_accuracy():
     ]
     accuracy, misses = _accuracy(cases, to_latin)
     _report("Cyrillic -> Latin", accuracy, len(cases), misses)
+    _report_by_category(
+        [(cyr, normalize_uz_latin(lat), cat) for lat, cyr, cat in PAIRS if cat != "apostrophe"],
+        to_latin,
+    )
     assert accuracy >= MIN_CYRILLIC_TO_LATIN
 
 
@@ -71,6 +83,7 @@ def test_latin_to_cyrillic_accuracy():
     cases = [(latin, cyrillic) for latin, cyrillic, _ in PAIRS]
     accuracy, misses = _accuracy(cases, to_cyrillic)
     _report("Latin -> Cyrillic", accuracy, len(cases), misses)
+    _report_by_category(PAIRS, to_cyrillic)
     # The loan-word dictionary covers part of the table; the rules alone
     # are what the bot gets for unseen words, so show that figure too.
     unseen = [(lat, cyr) for lat, cyr in cases if not _uses_loan_dictionary(lat)]
@@ -116,6 +129,7 @@ def test_url_at_sentence_end_keeps_its_punctuation_outside():
 
 
 def test_number_suffixes_follow_the_script_but_codes_do_not():
+    assert to_cyrillic("5-o'rin, 1-yanvardan, 10:30da") == "5-ўрин, 1-январдан, 10:30да"
     assert to_cyrillic("2026-yil 5-modda PF-4947-son 260-FZ") == "2026-йил 5-модда PF-4947-сон 260-FZ"
     assert to_latin("2017 йил 7 февралдаги ПФ-4947-сон") == "2017 yil 7 fevraldagi ПФ-4947-son"
 
@@ -127,8 +141,10 @@ def test_protected_names_are_untouched():
     assert to_latin("Ёрдам: ООО «Цемент»", protect=["ООО «Цемент»"]) == "Yordam: ООО «Цемент»"
 
 
-def test_foreign_words_are_left_alone():
+def test_foreign_words_and_brands_are_left_alone():
     assert to_cyrillic("WhatsApp va Facebook orqali") == "WhatsApp ва Facebook орқали"
+    assert to_cyrillic("YouTube, iPhone, Telegram") == "YouTube, iPhone, Телеграм"
+    assert to_cyrillic("O'zR Prezidenti") == "ЎзР Президенти"
 
 
 # ---------------------------------------------------------------- all caps
