@@ -12,16 +12,22 @@ from bot import LOCALES
 from bot.context import BotContext
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.handlers import register
+from bot.handlers.staff_relay import retry_cards
 from bot.i18n import N_, Catalogs
 from bot.services.container import Services
 from bot.services.content import ContentStore
+from bot.services.flows import FlowService
 from bot.services.interactions import InteractionLog
+from bot.services.requests import RequestService
+from bot.services.search import SearchService
+from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 INTERACTION_FLUSH_SECONDS = 1.0
+CARD_RETRY_SECONDS = 30.0
 DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
 
@@ -32,6 +38,7 @@ USER_COMMANDS = (
     ("help", N_("How to use this bot")),
     ("language", N_("Change language")),
     ("cancel", N_("Stop and go back to the menu")),
+    ("myrequests", N_("My requests to staff")),
 )
 DESCRIPTION = N_("Official information for labour migrants from Uzbekistan and their families: "
                  "visas, insurance, your rights abroad and help on return. "
@@ -78,16 +85,28 @@ async def _reload_content(ctx: BotContext) -> None:
     ctx.services.content.reload_if_changed()
 
 
+async def _purge_drafts(ctx: BotContext) -> None:
+    await ctx.services.flows.purge_stale()
+
+
 async def post_init(application: Application) -> None:
     services = services_of(application)
     services.engine = make_engine(services.settings.database_url)
     sessions = make_sessionmaker(services.engine)
     services.users = UserService(sessions)
     services.interactions = InteractionLog(sessions)
+    services.flows = FlowService(sessions)
+    services.requests = RequestService(sessions)
+    services.staff = StaffService(sessions)
+    services.search = SearchService(sessions)
+    services.content.on_change(services.search.rebuild)
+    await services.staff.ensure_admins(services.settings.admin_ids)
     await publish_commands_and_descriptions(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(_flush_interactions, INTERACTION_FLUSH_SECONDS,
                                             name="flush-interactions")
+        application.job_queue.run_repeating(retry_cards, CARD_RETRY_SECONDS, name="retry-cards")
+        application.job_queue.run_repeating(_purge_drafts, 3600, name="purge-drafts")
         application.job_queue.run_repeating(_reload_content,
                                             services.settings.content_reload_seconds,
                                             name="reload-content")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from bot.settings import SettingsError, load_settings
 
 EXIT_USAGE = 2
@@ -60,6 +61,67 @@ def _db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_sessions(work):
+    """Run `work(sessions)` on a migrated database, for the one-shot operator commands."""
+    import asyncio
+
+    from bot.db.engine import make_engine, make_sessionmaker
+    from bot.db.migrate import upgrade_database
+
+    settings = load_settings()
+    upgrade_database(settings.database_url)
+
+    async def runner():
+        engine = make_engine(settings.database_url)
+        try:
+            return await work(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from bot.services.staff import StaffService
+
+    async def work(sessions):
+        staff = StaffService(sessions)
+        if args.action == "add":
+            await staff.add(None, args.user_id, args.role)
+            return f"{args.user_id} is now {args.role}"
+        if args.action == "remove":
+            removed = await staff.remove(None, args.user_id)
+            return f"{args.user_id} removed" if removed else f"{args.user_id} was not staff"
+        return "\n".join(f"{uid}\t{role}" for uid, role in await staff.members()) or "no staff"
+
+    if args.action in ("add", "remove") and args.user_id is None:
+        print("a Telegram user id is needed", file=sys.stderr)
+        return EXIT_USAGE
+    print(_with_sessions(work))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from bot.services import export
+
+    since = datetime.combine(args.since, datetime.min.time(), tzinfo=timezone.utc)
+    produce, fields = {
+        "requests": (export.request_rows, export.REQUEST_FIELDS),
+        "interactions": (export.interaction_rows, export.INTERACTION_FIELDS),
+    }[args.what]
+    rows = _with_sessions(lambda sessions: produce(sessions, since))
+    text = export.render(rows, fields, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        print(f"{len(rows)} row(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +135,20 @@ def _parser() -> argparse.ArgumentParser:
     drafts.add_argument("source", choices=["uz", "uz_Cyrl"])
     drafts.add_argument("target", choices=["uz", "uz_Cyrl"])
     drafts.set_defaults(handler=_content_transliterate)
+
+    staff = commands.add_parser("staff", help="manage staff members")
+    staff.add_argument("action", choices=["add", "remove", "list"])
+    staff.add_argument("user_id", type=int, nargs="?")
+    staff.add_argument("--role", choices=["staff", "admin"], default="staff")
+    staff.set_defaults(handler=_staff)
+
+    export = commands.add_parser("export", help="export requests or interactions")
+    export.add_argument("what", choices=["requests", "interactions"])
+    export.add_argument("--since", type=date.fromisoformat, default=date(2000, 1, 1),
+                        help="YYYY-MM-DD, inclusive")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--output", help="file to write; standard output when absent")
+    export.set_defaults(handler=_export)
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate to the latest version").set_defaults(handler=_db_upgrade)

@@ -102,13 +102,22 @@ class Harness:
         await self.app.process_update(update)
 
 
-@pytest.fixture
-async def harness(db_url) -> Harness:
-    request = RecordingRequest()
-    app = build_application(make_settings(db_url), request=request)
+async def start_harness(settings: Settings, request: RecordingRequest | None = None) -> Harness:
+    request = request or RecordingRequest()
+    app = build_application(settings, request=request)
     await app.initialize()
     await app.post_init(app)
     request.clear()
-    yield Harness(app, request)
-    await app.post_shutdown(app)
-    await app.shutdown()
+    return Harness(app, request)
+
+
+async def stop_harness(harness: Harness) -> None:
+    await harness.app.post_shutdown(harness.app)
+    await harness.app.shutdown()
+
+
+@pytest.fixture
+async def harness(db_url) -> Harness:
+    started = await start_harness(make_settings(db_url))
+    yield started
+    await stop_harness(started)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Interaction, User
+from bot.db.models import (AuditEntry, FlowState, HelpRequest, Interaction, RequestMessage,
+                           StaffMember, User, utcnow)
 
 
 @dataclass
@@ -32,6 +33,151 @@ class InteractionRepository:
         query = select(func.count()).select_from(Interaction).filter_by(**filters)
         return (await self.session.execute(query)).scalar_one()
 
+    async def topic_counts(self, since: datetime, kind: str) -> list[tuple[str, int]]:
+        count = func.count().label("n")
+        query = (select(Interaction.topic_key, count)
+                 .where(Interaction.created_at >= since, Interaction.kind == kind,
+                        Interaction.topic_key.is_not(None))
+                 .group_by(Interaction.topic_key).order_by(count.desc(), Interaction.topic_key))
+        return [(key, n) for key, n in (await self.session.execute(query)).all()]
+
+    async def unanswered_queries(self, since: datetime) -> list[str]:
+        query = select(Interaction.query).where(
+            Interaction.created_at >= since, Interaction.kind == "search",
+            Interaction.result_count == 0, Interaction.query.is_not(None))
+        return [row for row in (await self.session.execute(query)).scalars()]
+
     async def list_since(self, since: datetime) -> list[Interaction]:
         query = select(Interaction).where(Interaction.created_at >= since).order_by(Interaction.id)
         return list((await self.session.execute(query)).scalars())
+
+
+@dataclass
+class StaffRepository:
+    session: AsyncSession
+
+    async def get(self, user_id: int) -> StaffMember | None:
+        return await self.session.get(StaffMember, user_id)
+
+    def add(self, member: StaffMember) -> None:
+        self.session.add(member)
+
+    async def remove(self, member: StaffMember) -> None:
+        await self.session.delete(member)
+
+    async def all(self) -> list[StaffMember]:
+        query = select(StaffMember).order_by(StaffMember.role, StaffMember.user_id)
+        return list((await self.session.execute(query)).scalars())
+
+
+@dataclass
+class AuditRepository:
+    session: AsyncSession
+
+    def add(self, actor_id: int | None, action: str, target: str | None = None,
+            details: str | None = None) -> None:
+        self.session.add(AuditEntry(actor_id=actor_id, action=action, target=target,
+                                    details=details))
+
+    async def all(self) -> list[AuditEntry]:
+        return list((await self.session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars())
+
+
+@dataclass
+class FlowRepository:
+    session: AsyncSession
+
+    async def get(self, user_id: int) -> FlowState | None:
+        return await self.session.get(FlowState, user_id)
+
+    async def save(self, user_id: int, flow: str, step: str, data: str) -> None:
+        state = await self.get(user_id)
+        if state is None:
+            self.session.add(FlowState(user_id=user_id, flow=flow, step=step, data=data))
+        else:
+            state.flow, state.step, state.data, state.updated_at = flow, step, data, utcnow()
+
+    async def delete(self, user_id: int) -> None:
+        await self.session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+
+    async def delete_older_than(self, moment: datetime) -> None:
+        await self.session.execute(delete(FlowState).where(FlowState.updated_at < moment))
+
+
+OPEN_STATUSES = ("new", "in_progress", "answered")
+
+
+@dataclass
+class RequestRepository:
+    session: AsyncSession
+
+    def add(self, request: HelpRequest) -> None:
+        self.session.add(request)
+
+    async def get(self, request_id: int) -> HelpRequest | None:
+        return await self.session.get(HelpRequest, request_id)
+
+    async def by_number(self, number: str) -> HelpRequest | None:
+        query = select(HelpRequest).where(HelpRequest.number == number)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def for_user(self, user_id: int, limit: int = 20) -> list[HelpRequest]:
+        query = (select(HelpRequest).where(HelpRequest.user_id == user_id,
+                                           HelpRequest.deleted_by_user.is_(False))
+                 .order_by(HelpRequest.id.desc()).limit(limit))
+        return list((await self.session.execute(query)).scalars())
+
+    async def awaiting_user(self, user_id: int, since: datetime) -> HelpRequest | None:
+        query = (select(HelpRequest)
+                 .where(HelpRequest.user_id == user_id, HelpRequest.status == "answered",
+                        HelpRequest.deleted_by_user.is_(False), HelpRequest.updated_at >= since)
+                 .order_by(HelpRequest.updated_at.desc()).limit(1))
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def open_queue(self, offset: int, limit: int) -> tuple[list[HelpRequest], int]:
+        where = (HelpRequest.status.in_(OPEN_STATUSES), HelpRequest.deleted_by_user.is_(False))
+        total = (await self.session.execute(
+            select(func.count()).select_from(HelpRequest).where(*where))).scalar_one()
+        query = select(HelpRequest).where(*where).order_by(HelpRequest.id).offset(offset).limit(limit)
+        return list((await self.session.execute(query)).scalars()), total
+
+    async def without_card(self, limit: int = 20) -> list[HelpRequest]:
+        query = (select(HelpRequest)
+                 .where(HelpRequest.staff_message_id.is_(None),
+                        HelpRequest.status.in_(OPEN_STATUSES),
+                        HelpRequest.deleted_by_user.is_(False))
+                 .order_by(HelpRequest.id).limit(limit))
+        return list((await self.session.execute(query)).scalars())
+
+    async def search(self, text: str, limit: int = 20) -> list[HelpRequest]:
+        pattern = f"%{text.lower()}%"
+        matching_thread = select(RequestMessage.request_id).where(
+            func.lower(RequestMessage.text).like(pattern))
+        query = (select(HelpRequest)
+                 .where(HelpRequest.deleted_by_user.is_(False),
+                        (func.lower(HelpRequest.number).like(pattern)) |
+                        HelpRequest.id.in_(matching_thread))
+                 .order_by(HelpRequest.id.desc()).limit(limit))
+        return list((await self.session.execute(query)).scalars())
+
+    async def since(self, moment: datetime) -> list[HelpRequest]:
+        query = select(HelpRequest).where(HelpRequest.created_at >= moment).order_by(HelpRequest.id)
+        return list((await self.session.execute(query)).scalars())
+
+    def add_message(self, message: RequestMessage) -> None:
+        self.session.add(message)
+
+    async def thread(self, request_id: int) -> list[RequestMessage]:
+        query = (select(RequestMessage).where(RequestMessage.request_id == request_id)
+                 .order_by(RequestMessage.id))
+        return list((await self.session.execute(query)).scalars())
+
+    async def threads(self, request_ids: list[int]) -> dict[int, list[RequestMessage]]:
+        grouped: dict[int, list[RequestMessage]] = {rid: [] for rid in request_ids}
+        if not request_ids:
+            return grouped
+        query = (select(RequestMessage).where(RequestMessage.request_id.in_(request_ids))
+                 .order_by(RequestMessage.id))
+        for message in (await self.session.execute(query)).scalars():
+            grouped[message.request_id].append(message)
+        return grouped

@@ -5,32 +5,50 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
-from bot.handlers import errors, navigation, users
+from bot.handlers import buttons, cases, errors, messages, navigation, staff, users
 
 # Cross-cutting work runs in groups before the features (as PTB's rules bot does).
 GROUP_GUARD = -2
 GROUP_USER = -1
 GROUP_FEATURES = 0
 
-PRIVATE_MESSAGE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+PRIVATE_MESSAGE = filters.ChatType.PRIVATE & NEW_MESSAGE
+
+USER_COMMANDS = {
+    "start": navigation.start,
+    "menu": navigation.menu,
+    "help": navigation.help_command,
+    "language": navigation.language,
+    "cancel": navigation.cancel,
+    "myrequests": cases.my_requests_command,
+}
+# Staff commands work in a private chat and in the staff group; the role is checked inside.
+STAFF_COMMANDS = {
+    "queue": staff.queue_command,
+    "case": staff.case_command,
+    "find": staff.find_command,
+    "stats": staff.stats_command,
+    "gaps": staff.gaps_command,
+    "staff": staff.staff_command,
+}
 
 
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, users.ignore_other_bots), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, users.load_user), group=GROUP_USER)
-    commands = {
-        "start": navigation.start,
-        "menu": navigation.menu,
-        "help": navigation.help_command,
-        "language": navigation.language,
-        "cancel": navigation.cancel,
-    }
-    for name, callback in commands.items():
+    for name, callback in USER_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGE),
                                 group=GROUP_FEATURES)
-    application.add_handler(CallbackQueryHandler(navigation.on_button), group=GROUP_FEATURES)
+    for name, callback in STAFF_COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE),
+                                group=GROUP_FEATURES)
+    application.add_handler(CallbackQueryHandler(buttons.on_button), group=GROUP_FEATURES)
     application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND,
                                            navigation.unknown_command), group=GROUP_FEATURES)
-    application.add_handler(MessageHandler(PRIVATE_MESSAGE, navigation.not_understood),
+    application.add_handler(MessageHandler(PRIVATE_MESSAGE, messages.on_private_message),
+                            group=GROUP_FEATURES)
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & NEW_MESSAGE & filters.REPLY
+                                           & ~filters.COMMAND, staff.on_group_reply),
                             group=GROUP_FEATURES)
     application.add_error_handler(errors.on_error)

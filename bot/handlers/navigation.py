@@ -1,15 +1,15 @@
 """Menus, topics, pages, language and the fallbacks for anything not understood."""
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ReplyKeyboardRemove, Update
 
 from bot import LOCALES
 from bot.context import BotContext
 from bot.handlers.replies import log_interaction, show
-from bot.views import callbacks, screens
+from bot.views import screens
 
 
-def _translators_guess_first(ctx: BotContext) -> list:
+def translators_guess_first(ctx: BotContext) -> list:
     order = [ctx.locale] + [locale for locale in LOCALES if locale != ctx.locale]
     return [ctx.services.catalogs.get(locale) for locale in order]
 
@@ -39,7 +39,7 @@ async def start(update: Update, ctx: BotContext) -> None:
     content = ctx.services.content.current
     wanted = payload if payload and content.topic(payload) else None
     if ctx.profile is not None and ctx.profile.locale is None:
-        await show(update, ctx, screens.language_picker(_translators_guess_first(ctx), wanted))
+        await show(update, ctx, screens.language_picker(translators_guess_first(ctx), wanted))
     elif wanted:
         await show_topic(update, ctx, wanted)
     elif payload:
@@ -60,11 +60,16 @@ async def help_command(update: Update, ctx: BotContext) -> None:
 
 async def language(update: Update, ctx: BotContext) -> None:
     await log_interaction(ctx, "command", query="/language")
-    await show(update, ctx, screens.language_picker(_translators_guess_first(ctx)))
+    await show(update, ctx, screens.language_picker(translators_guess_first(ctx)))
 
 
 async def cancel(update: Update, ctx: BotContext) -> None:
     await log_interaction(ctx, "command", query="/cancel")
+    if ctx.profile is not None and await ctx.services.flows.get(ctx.profile.id):
+        await ctx.services.flows.clear(ctx.profile.id)
+        # The phone step may have left a reply keyboard open.
+        await update.effective_message.reply_text(ctx.t("Cancelled. Nothing was stored."),
+                                                  reply_markup=ReplyKeyboardRemove())
     await show_main_menu(update, ctx, ctx.t("Cancelled."))
 
 
@@ -77,24 +82,6 @@ async def choose_language(update: Update, ctx: BotContext, locale: str, then_key
         await show_topic(update, ctx, then_key)
     else:
         await show_main_menu(update, ctx)
-
-
-async def on_button(update: Update, ctx: BotContext) -> None:
-    query = update.callback_query
-    await query.answer()
-    pressed = callbacks.parse(query.data)
-    if pressed is None:
-        await log_interaction(ctx, "stale", query=(query.data or "")[:64])
-        await show_main_menu(update, ctx, ctx.t("That button is out of date. Here is the main menu."))
-    elif pressed.kind == "main":
-        await log_interaction(ctx, "view", topic_key=None)
-        await show_main_menu(update, ctx)
-    elif pressed.kind == "picker":
-        await show(update, ctx, screens.language_picker(_translators_guess_first(ctx)))
-    elif pressed.kind == "topic":
-        await show_topic(update, ctx, pressed.key, pressed.page)
-    elif pressed.kind == "language":
-        await choose_language(update, ctx, pressed.locale, pressed.key)
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:

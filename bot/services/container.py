@@ -7,7 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import Catalogs
 from bot.services.content import ContentStore
+from bot.services.flows import FlowService
 from bot.services.interactions import InteractionLog
+from bot.services.requests import RequestService
+from bot.services.search import SearchService
+from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
 
@@ -21,3 +25,7 @@ class Services:
     engine: AsyncEngine | None = None
     users: UserService | None = None
     interactions: InteractionLog | None = None
+    flows: FlowService | None = None
+    requests: RequestService | None = None
+    staff: StaffService | None = None
+    search: SearchService | None = None

@@ -44,6 +44,8 @@ def language_picker(translators: list[Translator], then_key: str | None = None) 
 def main_menu(content: Content, t: Translator, locale: str) -> Screen:
     rows = [[_button(content.text(locale, key).title, callbacks.topic(key))]
             for key in content.roots]
+    rows.append([_button(t("❓ Ask a question"), callbacks.ASK),
+                 _button(t("📂 My requests"), callbacks.MY_REQUESTS)])
     rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER)])
     title, hint = t("Main menu"), t("Choose a topic below.")
     text = f"<b>{html.escape(title)}</b>\n{html.escape(hint)}"
@@ -145,6 +147,7 @@ def topic_screen(content: Content, t: Translator, locale: str, key: str, page: i
             for child in topic.children]
     if len(pages) > 1:
         rows.append(_pager_row(key, page, len(pages)))
+    rows.append([_button(t("❓ Ask a question about this"), callbacks.ask(key))])
     rows.append(navigation_row(t, topic.parent))
     return Screen(pages[page], InlineKeyboardMarkup(rows))
 

@@ -1,0 +1,87 @@
+"""Every inline button arrives here and goes to its feature by the parsed callback kind."""
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers import ask, cases, navigation, staff
+from bot.handlers.replies import log_interaction, show
+from bot.views import callbacks, screens
+
+
+async def _stale(update: Update, ctx: BotContext, pressed=None) -> None:
+    await log_interaction(ctx, "stale", query=(update.callback_query.data or "")[:64])
+    await navigation.show_main_menu(update, ctx, ctx.t("That button is out of date. Here is the main menu."))
+
+
+async def _main(update, ctx, pressed):
+    await log_interaction(ctx, "view", topic_key=None)
+    await navigation.show_main_menu(update, ctx)
+
+
+async def _picker(update, ctx, pressed):
+    await show(update, ctx, screens.language_picker(navigation.translators_guess_first(ctx)))
+
+
+async def _topic(update, ctx, pressed):
+    await navigation.show_topic(update, ctx, pressed.key, pressed.page)
+
+
+async def _language(update, ctx, pressed):
+    await navigation.choose_language(update, ctx, pressed.locale, pressed.key)
+
+
+async def _ask(update, ctx, pressed):
+    text = ctx.services.search.take_unanswered(ctx.profile.id) if pressed.value == "query" else None
+    await ask.start_ask(update, ctx, pressed.key, text)
+
+
+async def _flow(update, ctx, pressed):
+    if not await ask.on_choice(update, ctx, pressed.key, pressed.value):
+        await _stale(update, ctx)
+
+
+async def _mine(update, ctx, pressed):
+    await cases.show_my_requests(update, ctx)
+
+
+async def _case(update, ctx, pressed):
+    await cases.show_my_case(update, ctx, pressed.id, pressed.page)
+
+
+async def _write(update, ctx, pressed):
+    await ask.start_follow_up(update, ctx, pressed.id)
+
+
+async def _staff(update, ctx, pressed):
+    await staff.on_staff_button(update, ctx, pressed.value, pressed.id)
+
+
+async def _queue(update, ctx, pressed):
+    if await staff.staff_role(update, ctx, "button:queue"):
+        await staff.show_queue(update, ctx, pressed.page)
+
+
+async def _staff_case(update, ctx, pressed):
+    if await staff.staff_role(update, ctx, "button:case"):
+        await staff.show_staff_case(update, ctx, pressed.id, pressed.page)
+
+
+async def _noop(update, ctx, pressed):
+    return None
+
+
+ROUTES = {
+    "main": _main, "picker": _picker, "topic": _topic, "language": _language, "noop": _noop,
+    "ask": _ask, "flow": _flow, "mine": _mine, "case": _case, "write": _write,
+    "staff": _staff, "queue": _queue, "staffcase": _staff_case,
+}
+
+
+async def on_button(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    await query.answer()
+    pressed = callbacks.parse(query.data)
+    if ctx.profile is None:
+        return
+    await ROUTES.get(pressed.kind if pressed else "", _stale)(update, ctx, pressed)

@@ -1,0 +1,192 @@
+"""Staff commands, card buttons and answers. The stored role is checked on every use."""
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.context import BotContext
+from bot.db.models import utcnow
+from bot.handlers.replies import show
+from bot.handlers.staff_relay import deliver_answer, staff_translator
+from bot.services.requests import QUESTION_LIMIT
+from bot.views import requests as views
+from bot.views import search as search_views
+
+log = logging.getLogger(__name__)
+
+CASE_NUMBER = re.compile(r"\bM-\d{4}-\d{6}\b")
+QUEUE_PAGE = 10
+
+
+async def staff_role(update: Update, ctx: BotContext, action: str) -> str | None:
+    """The caller's stored role; an attempt by anyone else is written to the audit log."""
+    user = update.effective_user
+    role = await ctx.services.staff.role_of(user.id) if user else None
+    if role is None:
+        await ctx.services.staff.audit(user.id if user else None, "denied", action)
+        log.info("non-staff %s tried %s", user.id if user else None, action)
+    return role
+
+
+async def _deny_quietly(update: Update, ctx: BotContext) -> None:
+    """Non-staff get the same answer as for any unknown command: nothing is revealed."""
+    if update.effective_chat and update.effective_chat.type == "private":
+        from bot.handlers.navigation import unknown_command
+
+        await unknown_command(update, ctx)
+
+
+async def _send(update: Update, ctx: BotContext, screen) -> None:
+    await show(update, ctx, screen)
+
+
+async def queue_command(update: Update, ctx: BotContext) -> None:
+    if await staff_role(update, ctx, "/queue") is None:
+        return await _deny_quietly(update, ctx)
+    await show_queue(update, ctx, 0)
+
+
+async def show_queue(update: Update, ctx: BotContext, page: int) -> None:
+    t = staff_translator(ctx)
+    requests, total = await ctx.services.requests.queue(page, QUEUE_PAGE)
+    await _send(update, ctx, views.staff_list(t, t("Open requests, oldest first"), requests,
+                                              utcnow(), page, total, QUEUE_PAGE))
+
+
+async def case_command(update: Update, ctx: BotContext) -> None:
+    if await staff_role(update, ctx, "/case") is None:
+        return await _deny_quietly(update, ctx)
+    t = staff_translator(ctx)
+    number = ctx.args[0] if ctx.args else ""
+    case = await ctx.services.requests.case_by_number(number) if CASE_NUMBER.fullmatch(number.upper()) else None
+    if case is None:
+        await update.effective_message.reply_text(t("No case with that number. Use /case M-2026-000123."))
+        return
+    await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
+    await _send(update, ctx, views.staff_case(t, case.request, case.thread))
+
+
+async def show_staff_case(update: Update, ctx: BotContext, request_id: int, page: int) -> None:
+    case = await ctx.services.requests.case(request_id)
+    if case is None:
+        return
+    await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
+    await _send(update, ctx, views.staff_case(staff_translator(ctx), case.request, case.thread, page))
+
+
+async def find_command(update: Update, ctx: BotContext) -> None:
+    if await staff_role(update, ctx, "/find") is None:
+        return await _deny_quietly(update, ctx)
+    t = staff_translator(ctx)
+    text = " ".join(ctx.args or []).strip()
+    if not text:
+        await update.effective_message.reply_text(t("Write what to look for: /find passport"))
+        return
+    found = await ctx.services.requests.find(text[:200])
+    await _send(update, ctx, views.staff_list(t, t("Found: {count}", count=len(found)), found, utcnow()))
+
+
+async def stats_command(update: Update, ctx: BotContext) -> None:
+    if await staff_role(update, ctx, "/stats") is None:
+        return await _deny_quietly(update, ctx)
+    figures = await ctx.services.requests.stats()
+    await update.effective_message.reply_text(views.stats(staff_translator(ctx), figures),
+                                              parse_mode=ParseMode.HTML)
+
+
+async def gaps_command(update: Update, ctx: BotContext) -> None:
+    if await staff_role(update, ctx, "/gaps") is None:
+        return await _deny_quietly(update, ctx)
+    rows = await ctx.services.search.gaps()
+    await update.effective_message.reply_text(search_views.gaps(staff_translator(ctx), rows),
+                                              parse_mode=ParseMode.HTML)
+
+
+async def staff_command(update: Update, ctx: BotContext) -> None:
+    """/staff add <id> [admin] · /staff remove <id> · /staff list — admins only."""
+    if await staff_role(update, ctx, "/staff") != "admin":
+        return await _deny_quietly(update, ctx)
+    t = staff_translator(ctx)
+    args = ctx.args or []
+    actor = update.effective_user.id
+    reply = update.effective_message.reply_text
+    if args[:1] == ["list"]:
+        members = await ctx.services.staff.members()
+        await reply("\n".join(f"{uid} · {role}" for uid, role in members) or t("Nothing here."))
+    elif len(args) >= 2 and args[0] in ("add", "remove") and args[1].lstrip("-").isdigit():
+        user_id = int(args[1])
+        if args[0] == "add":
+            role = "admin" if args[2:3] == ["admin"] else "staff"
+            await ctx.services.staff.add(actor, user_id, role)
+            await reply(t("{user_id} is now {role}.", user_id=user_id, role=role))
+        else:
+            removed = await ctx.services.staff.remove(actor, user_id)
+            await reply(t("{user_id} is no longer staff.", user_id=user_id) if removed
+                        else t("{user_id} was not staff.", user_id=user_id))
+    else:
+        await reply(t("Use: /staff add <id> [admin], /staff remove <id>, /staff list"))
+
+
+async def on_staff_button(update: Update, ctx: BotContext, action: str, request_id: int) -> None:
+    if await staff_role(update, ctx, f"button:{action}") is None:
+        return
+    status = {"take": "in_progress", "resolve": "resolved", "close": "closed"}[action]
+    request = await ctx.services.requests.set_status(request_id, update.effective_user.id, status)
+    if request is None:
+        return
+    case = await ctx.services.requests.case(request_id)
+    first = next((m.text for m in case.thread if m.author == "user"), "")
+    message = update.callback_query.message
+    if message is not None and request.staff_message_id == message.message_id:
+        await show(update, ctx, views.staff_card(ctx.services.content.current,
+                                                 staff_translator(ctx), request, first))
+    else:
+        await show(update, ctx, views.staff_case(staff_translator(ctx), request, case.thread))
+
+
+def replied_case_number(update: Update, bot_id: int) -> str | None:
+    """The case number in the bot's message that this message replies to."""
+    replied = update.effective_message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    match = CASE_NUMBER.search(replied.text or replied.caption or "")
+    return match.group(0) if match else None
+
+
+async def relay_staff_answer(update: Update, ctx: BotContext, number: str) -> None:
+    t = staff_translator(ctx)
+    message = update.effective_message
+    text = message.text or message.caption or ""
+    if not text or len(text) > QUESTION_LIMIT:
+        await message.reply_text(t("Answers must be text of 1 to {limit} characters.",
+                                   limit=QUESTION_LIMIT))
+        return
+    case = await ctx.services.requests.case_by_number(number)
+    if case is None or case.request.deleted_by_user:
+        await message.reply_text(t("This case was deleted by the user."))
+        return
+    staff_id = update.effective_user.id
+    request = await ctx.services.requests.staff_reply(case.request.id, staff_id, text)
+    if await deliver_answer(ctx, request, text):
+        await message.reply_text(t("✅ Sent to the user ({number}).", number=number))
+    else:
+        await ctx.services.requests.mark_undelivered(request.id, staff_id)
+        await message.reply_text(t("⚠️ Not delivered: the user has blocked the bot ({number}).",
+                                   number=number))
+
+
+async def on_group_reply(update: Update, ctx: BotContext) -> None:
+    """In the staff group, a reply to a card (or a follow-up) answers the user."""
+    if update.effective_chat.id != ctx.services.settings.staff_chat_id:
+        return
+    number = replied_case_number(update, ctx.bot.id)
+    if number is None:
+        return
+    if await staff_role(update, ctx, f"reply:{number}") is None:
+        return
+    await relay_staff_answer(update, ctx, number)
+
+

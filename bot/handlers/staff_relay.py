@@ -1,0 +1,69 @@
+"""Carrying messages between users and the staff group."""
+from __future__ import annotations
+
+import logging
+
+from telegram import ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import BotContext
+from bot.db.models import HelpRequest
+from bot.views import requests as views
+
+log = logging.getLogger(__name__)
+
+
+def staff_translator(ctx: BotContext):
+    return ctx.services.catalogs.get(ctx.services.settings.default_locale)
+
+
+async def post_card(ctx: BotContext, request: HelpRequest, question: str) -> bool:
+    """Post the case card to the staff group; a failure leaves it for the retry job."""
+    chat_id = ctx.services.settings.staff_chat_id
+    if chat_id is None:
+        return False
+    screen = views.staff_card(ctx.services.content.current, staff_translator(ctx), request, question)
+    try:
+        message = await ctx.bot.send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
+                                             reply_markup=screen.keyboard)
+    except TelegramError as exc:
+        log.warning("card for %s not posted, will retry: %s", request.number, exc)
+        return False
+    await ctx.services.requests.card_posted(request.id, message.message_id)
+    return True
+
+
+async def retry_cards(ctx: BotContext) -> None:
+    if ctx.services.settings.staff_chat_id is None:
+        return
+    for case in await ctx.services.requests.without_card():
+        first = next((m.text for m in case.thread if m.author == "user"), "")
+        if not await post_card(ctx, case.request, first):
+            return
+
+
+async def post_follow_up(ctx: BotContext, request: HelpRequest, text: str) -> None:
+    chat_id = ctx.services.settings.staff_chat_id
+    if chat_id is None:
+        return
+    reply_to = (ReplyParameters(request.staff_message_id, allow_sending_without_reply=True)
+                if request.staff_message_id else None)
+    try:
+        await ctx.bot.send_message(chat_id, views.staff_follow_up(staff_translator(ctx),
+                                                                  request.number, text),
+                                   parse_mode=ParseMode.HTML, reply_parameters=reply_to)
+    except TelegramError as exc:
+        log.warning("follow-up on %s not posted to staff: %s", request.number, exc)
+
+
+async def deliver_answer(ctx: BotContext, request: HelpRequest, text: str) -> bool:
+    """Send a staff answer to the user in their language; False when they blocked the bot."""
+    t = ctx.services.catalogs.get(request.locale)
+    screen = views.staff_answer_for_user(t, request.number, text)
+    try:
+        await ctx.bot.send_message(request.user_id, screen.text, parse_mode=ParseMode.HTML,
+                                   reply_markup=screen.keyboard)
+    except Forbidden:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Free-text search over all content, blind to language and Uzbek script."""

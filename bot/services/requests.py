@@ -1,0 +1,222 @@
+"""Requests for a person: filing, the staff workflow, the thread, and the figures."""
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.db.models import HelpRequest, RequestMessage, utcnow
+from bot.db.repositories import AuditRepository, InteractionRepository, RequestRepository
+
+QUESTION_LIMIT = 2000
+ASKERS = ("self", "family_abroad", "family_returned")
+# The main destinations (content-facts §4), Uzbekistan for those who came back, and other.
+COUNTRIES = ("RU", "KZ", "TR", "KR", "GB", "DE", "PL", "UZ", "OTHER")
+STATUSES = ("new", "in_progress", "answered", "resolved", "closed")
+# How long after a staff answer a plain message from the user counts as their reply.
+AWAITING_WINDOW = timedelta(days=14)
+
+
+class QuestionTooLong(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Draft:
+    topic_key: str | None
+    country: str
+    asker: str
+    text: str
+    locale: str
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.text) <= QUESTION_LIMIT:
+            raise QuestionTooLong(len(self.text))
+        if self.country not in COUNTRIES or self.asker not in ASKERS:
+            raise ValueError("unknown country or asker")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request with its thread, detached from the session."""
+
+    request: HelpRequest
+    thread: list[RequestMessage] = field(default_factory=list)
+
+
+def case_number(request_id: int, created: datetime) -> str:
+    return f"M-{created.year}-{request_id:06d}"
+
+
+class RequestService:
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self._sessions = sessions
+
+    async def file(self, user_id: int, draft: Draft) -> HelpRequest:
+        """Store the request and its first message; returns only after the commit."""
+        async with self._sessions.begin() as session:
+            requests = RequestRepository(session)
+            now = utcnow()
+            request = HelpRequest(user_id=user_id, topic_key=draft.topic_key,
+                                  country=draft.country, asker=draft.asker, locale=draft.locale,
+                                  phone=draft.phone, status="new", created_at=now, updated_at=now)
+            requests.add(request)
+            await session.flush()
+            request.number = case_number(request.id, now)
+            requests.add_message(RequestMessage(request_id=request.id, author="user",
+                                                author_id=user_id, text=draft.text))
+        return request
+
+    async def get(self, request_id: int) -> HelpRequest | None:
+        async with self._sessions() as session:
+            return await RequestRepository(session).get(request_id)
+
+    async def case(self, request_id: int) -> Case | None:
+        async with self._sessions() as session:
+            requests = RequestRepository(session)
+            request = await requests.get(request_id)
+            if request is None:
+                return None
+            return Case(request, await requests.thread(request_id))
+
+    async def case_by_number(self, number: str) -> Case | None:
+        async with self._sessions() as session:
+            request = await RequestRepository(session).by_number(number.upper())
+        return await self.case(request.id) if request else None
+
+    async def user_case(self, user_id: int, request_id: int) -> Case | None:
+        """The case only if it belongs to this user: button data can be forged."""
+        case = await self.case(request_id)
+        if case is None or case.request.user_id != user_id or case.request.deleted_by_user:
+            return None
+        return case
+
+    async def for_user(self, user_id: int) -> list[HelpRequest]:
+        async with self._sessions() as session:
+            return await RequestRepository(session).for_user(user_id)
+
+    async def card_posted(self, request_id: int, message_id: int) -> None:
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if request is not None:
+                request.staff_message_id = message_id
+
+    async def without_card(self) -> list[Case]:
+        async with self._sessions() as session:
+            requests = RequestRepository(session)
+            pending = await requests.without_card()
+            threads = await requests.threads([r.id for r in pending])
+        return [Case(r, threads[r.id]) for r in pending]
+
+    async def set_status(self, request_id: int, staff_id: int, status: str) -> HelpRequest | None:
+        if status not in STATUSES:
+            raise ValueError(status)
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if request is None or request.deleted_by_user:
+                return None
+            now = utcnow()
+            request.status, request.updated_at = status, now
+            if status == "in_progress":
+                request.assignee_id = staff_id
+            if status in ("resolved", "closed") and request.resolved_at is None:
+                request.resolved_at = now
+            AuditRepository(session).add(staff_id, f"case_{status}", request.number)
+            return request
+
+    async def staff_reply(self, request_id: int, staff_id: int, text: str) -> HelpRequest | None:
+        async with self._sessions.begin() as session:
+            requests = RequestRepository(session)
+            request = await requests.get(request_id)
+            if request is None or request.deleted_by_user:
+                return None
+            now = utcnow()
+            requests.add_message(RequestMessage(request_id=request.id, author="staff",
+                                                author_id=staff_id, text=text))
+            request.status, request.updated_at = "answered", now
+            request.assignee_id = request.assignee_id or staff_id
+            request.first_reply_at = request.first_reply_at or now
+            AuditRepository(session).add(staff_id, "case_reply", request.number)
+            return request
+
+    async def mark_undelivered(self, request_id: int, staff_id: int | None) -> None:
+        """The user blocked the bot: the case says so, and so does the last staff message."""
+        async with self._sessions.begin() as session:
+            requests = RequestRepository(session)
+            request = await requests.get(request_id)
+            if request is None:
+                return
+            request.user_blocked = True
+            thread = await requests.thread(request_id)
+            if thread and thread[-1].author == "staff":
+                thread[-1].delivered = False
+            AuditRepository(session).add(staff_id, "case_undelivered", request.number)
+
+    async def awaiting_user(self, user_id: int) -> HelpRequest | None:
+        async with self._sessions() as session:
+            return await RequestRepository(session).awaiting_user(user_id, utcnow() - AWAITING_WINDOW)
+
+    async def user_message(self, request_id: int, user_id: int, text: str) -> HelpRequest | None:
+        """A follow-up from the user reopens the case."""
+        async with self._sessions.begin() as session:
+            requests = RequestRepository(session)
+            request = await requests.get(request_id)
+            if request is None or request.user_id != user_id or request.deleted_by_user:
+                return None
+            requests.add_message(RequestMessage(request_id=request.id, author="user",
+                                                author_id=user_id, text=text[:QUESTION_LIMIT]))
+            request.status = "in_progress" if request.assignee_id else "new"
+            request.updated_at, request.resolved_at = utcnow(), None
+            request.user_blocked = False
+            return request
+
+    async def queue(self, page: int, per_page: int) -> tuple[list[HelpRequest], int]:
+        async with self._sessions() as session:
+            return await RequestRepository(session).open_queue(page * per_page, per_page)
+
+    async def find(self, text: str) -> list[HelpRequest]:
+        async with self._sessions() as session:
+            return await RequestRepository(session).search(text)
+
+    async def export(self, since: datetime) -> list[Case]:
+        async with self._sessions() as session:
+            requests = RequestRepository(session)
+            rows = await requests.since(since)
+            threads = await requests.threads([r.id for r in rows])
+        return [Case(r, threads[r.id]) for r in rows]
+
+    async def stats(self, now: datetime | None = None) -> dict:
+        now = now or utcnow()
+        async with self._sessions() as session:
+            recent = await RequestRepository(session).since(now - timedelta(days=30))
+            views = await InteractionRepository(session).topic_counts(now - timedelta(days=30), "view")
+        return {
+            "windows": {days: _window_figures([r for r in recent
+                                               if r.created_at >= now - timedelta(days=days)])
+                        for days in (7, 30)},
+            "top_topics": views[:5],
+        }
+
+
+def _median_hours(deltas: list[timedelta]) -> float | None:
+    if not deltas:
+        return None
+    return round(statistics.median(d.total_seconds() for d in deltas) / 3600, 1)
+
+
+def _window_figures(requests: list[HelpRequest]) -> dict:
+    return {
+        "total": len(requests),
+        "status": Counter(r.status for r in requests).most_common(),
+        "topic": Counter(r.topic_key or "-" for r in requests).most_common(5),
+        "language": Counter(r.locale for r in requests).most_common(),
+        "country": Counter(r.country for r in requests).most_common(),
+        "first_reply_hours": _median_hours([r.first_reply_at - r.created_at for r in requests
+                                            if r.first_reply_at]),
+        "resolution_hours": _median_hours([r.resolved_at - r.created_at for r in requests
+                                           if r.resolved_at]),
+    }

@@ -1,0 +1,76 @@
+"""Answers free text from the in-memory index; rebuilt whenever new content goes into service."""
+from __future__ import annotations
+
+import html
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.content.model import Content
+from bot.db.models import utcnow
+from bot.db.repositories import InteractionRepository
+from bot.search.index import SearchIndex
+from bot.search.terms import terms
+
+SNIPPET_LENGTH = 90
+QUERY_LOG_LIMIT = 500
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    title: str
+    snippet: str
+
+
+def snippet(content: Content, locale: str, key: str) -> str:
+    text = content.text(locale, key)
+    plain = html.unescape(_TAGS.sub("", text.blocks[0])) if text.blocks else ""
+    plain = plain.lstrip("• ").replace("\n", " ")
+    return plain if len(plain) <= SNIPPET_LENGTH else plain[:SNIPPET_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+
+
+class SearchService:
+    def __init__(self, sessions: async_sessionmaker | None = None, remembered: int = 10_000) -> None:
+        self._sessions = sessions
+        self._index: SearchIndex | None = None
+        self._content: Content | None = None
+        # The last unanswered question per user, to prefill "Ask a person"; bounded.
+        self._last_unanswered: OrderedDict[int, str] = OrderedDict()
+        self._remembered = remembered
+
+    def rebuild(self, content: Content) -> None:
+        self._index = SearchIndex(content)
+        self._content = content
+
+    def search(self, query: str, locale: str) -> list[Result]:
+        if self._index is None or self._content is None:
+            return []
+        hits = self._index.search(query)
+        return [Result(hit.key, self._content.text(locale, hit.key).title,
+                       snippet(self._content, locale, hit.key)) for hit in hits]
+
+    def remember_unanswered(self, user_id: int, query: str) -> None:
+        self._last_unanswered[user_id] = query
+        self._last_unanswered.move_to_end(user_id)
+        while len(self._last_unanswered) > self._remembered:
+            self._last_unanswered.popitem(last=False)
+
+    def take_unanswered(self, user_id: int) -> str | None:
+        return self._last_unanswered.pop(user_id, None)
+
+    async def gaps(self, days: int = 30, limit: int = 20) -> list[tuple[str, int]]:
+        """The most frequent searches that found nothing, grouped by their search terms."""
+        async with self._sessions() as session:
+            rows = await InteractionRepository(session).unanswered_queries(
+                utcnow() - timedelta(days=days))
+        groups: dict[str, list] = {}
+        for query in rows:
+            key = " ".join(sorted(set(terms(query)))) or query.lower()
+            groups.setdefault(key, [query, 0])[1] += 1
+        ranked = sorted(groups.values(), key=lambda pair: (-pair[1], pair[0]))
+        return [(query, count) for query, count in ranked[:limit]]

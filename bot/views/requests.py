@@ -1,0 +1,302 @@
+"""Screens of the ask-a-person flow, the user's cases, and what staff see."""
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
+                      ReplyKeyboardMarkup)
+
+from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
+from bot.content.model import Content
+from bot.db.models import HelpRequest, RequestMessage
+from bot.i18n import N_, Translator
+from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT
+from bot.views import callbacks
+from bot.views.screens import PAGE_MARGIN, Screen, paginate
+
+COUNTRY_NAMES = {
+    "RU": N_("Russia"), "KZ": N_("Kazakhstan"), "TR": N_("Türkiye"), "KR": N_("South Korea"),
+    "GB": N_("United Kingdom"), "DE": N_("Germany"), "PL": N_("Poland"),
+    "UZ": N_("Uzbekistan (came back)"), "OTHER": N_("Another country"),
+}
+ASKER_NAMES = {
+    "self": N_("For myself"),
+    "family_abroad": N_("For a family member abroad"),
+    "family_returned": N_("For a family member who came back"),
+}
+STATUS_NAMES = {
+    "new": N_("New"), "in_progress": N_("In progress"), "answered": N_("Answered"),
+    "resolved": N_("Resolved"), "closed": N_("Closed"),
+}
+STATUS_ICONS = {"new": "🆕", "in_progress": "🛠", "answered": "💬", "resolved": "✅", "closed": "🔒"}
+LANGUAGE_NAMES = {"uz": "Oʻzbekcha", "uz_Cyrl": "Ўзбекча", "ru": "Русский", "en": "English"}
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
+    return [_button(t("✖️ Cancel"), callbacks.MAIN_MENU)]
+
+
+def _paragraphs(*lines: str) -> str:
+    return "\n\n".join(html.escape(line) for line in lines)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def topic_title(content: Content, locale: str, key: str | None, t: Translator) -> str:
+    if key and content.topic(key):
+        return content.text(locale, key).title
+    return t("Other question")
+
+
+def choose_topic(content: Content, t: Translator, locale: str) -> Screen:
+    rows = [[_button(content.text(locale, key).title, callbacks.flow("topic", key))]
+            for key in content.roots]
+    rows.append([_button(t("Other question"), callbacks.flow("topic", "-"))])
+    rows.append(_cancel_row(t))
+    return Screen(_paragraphs(t("Ask a person"), t("What is your question about?")),
+                  InlineKeyboardMarkup(rows))
+
+
+def choose_country(t: Translator) -> Screen:
+    buttons = [_button(t(COUNTRY_NAMES[code]), callbacks.flow("country", code)) for code in COUNTRIES]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)] + [_cancel_row(t)]
+    return Screen(_paragraphs(t("Where is the person this question is about now?")),
+                  InlineKeyboardMarkup(rows))
+
+
+def choose_asker(t: Translator) -> Screen:
+    rows = [[_button(t(ASKER_NAMES[code]), callbacks.flow("asker", code))] for code in ASKERS]
+    rows.append(_cancel_row(t))
+    return Screen(_paragraphs(t("Who is asking?")), InlineKeyboardMarkup(rows))
+
+
+def write_question(t: Translator) -> Screen:
+    return Screen(_paragraphs(
+        t("Write your question in one message, up to {limit} characters.", limit=QUESTION_LIMIT),
+        t("Please do not send passport scans, photos of documents or health details."),
+    ), InlineKeyboardMarkup([_cancel_row(t)]))
+
+
+def question_too_long(t: Translator, length: int) -> str:
+    return html.escape(t("Your message is {length} characters long; the limit is {limit}. "
+                         "Please shorten it and send it again.", length=length,
+                         limit=QUESTION_LIMIT))
+
+
+def share_phone(t: Translator) -> Screen:
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(t("📞 Share my phone number"), request_contact=True)],
+         [KeyboardButton(t("Skip"))]],
+        resize_keyboard=True, one_time_keyboard=True)
+    return Screen(_paragraphs(
+        t("If you want staff to be able to call you, share your phone number with the button "
+          "below. This is not required."),
+    ), keyboard)
+
+
+def consent(t: Translator, retention_days: int) -> Screen:
+    text = "\n\n".join([
+        f"<b>{html.escape(t('Before we send your question'))}</b>",
+        html.escape(t("We will store: your question, the topic, the country, who is asking, your "
+                      "language, your Telegram account and your phone number if you shared it.")),
+        html.escape(t("Why: so that staff of the Migration Agency can read your question and "
+                      "answer you here.")),
+        html.escape(t("Who reads it: only staff of the Migration Agency.")),
+        html.escape(t("How long: {days} days after your request is closed, then it is deleted.",
+                      days=retention_days)),
+        html.escape(t("You can see everything stored about you with /mydata and delete it at "
+                      "any time with /delete.")),
+    ])
+    rows = [[_button(t("✅ I agree, send"), callbacks.flow("consent", "yes"))],
+            [_button(t("✖️ Do not send"), callbacks.flow("consent", "no"))]]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def filed(t: Translator, number: str) -> Screen:
+    title = t("Your request is registered.")
+    text = "\n\n".join([
+        f"✅ <b>{html.escape(title)}</b>",
+        html.escape(t("Case number: {number}", number=number)),
+        html.escape(t("Staff of the Migration Agency will answer you here, in this chat.")),
+    ])
+    rows = [[_button(t("📂 My requests"), callbacks.MY_REQUESTS)],
+            [_button(t("Main menu"), callbacks.MAIN_MENU)]]
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def my_requests(t: Translator, requests: list[HelpRequest]) -> Screen:
+    if not requests:
+        text = html.escape(t("You have no requests yet."))
+    else:
+        text = html.escape(t("Your requests:"))
+    rows = [[_button(f"{STATUS_ICONS[r.status]} {r.number} · {t(STATUS_NAMES[r.status])}",
+                     callbacks.my_case(r.id))] for r in requests]
+    rows.append([_button(t("❓ Ask a question"), callbacks.ASK)])
+    rows.append([_button(t("Main menu"), callbacks.MAIN_MENU)])
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def _thread_blocks(t: Translator, thread: list[RequestMessage]) -> tuple[str, ...]:
+    blocks = []
+    for message in thread:
+        who = t("You") if message.author == "user" else t("Migration Agency")
+        undelivered = "" if message.delivered else " ⚠️ " + t("not delivered")
+        blocks.append(f"<b>{html.escape(who)}</b> · {_when(message.created_at)}"
+                      f"{html.escape(undelivered)}\n{html.escape(message.text)}")
+    return tuple(blocks)
+
+
+def _thread_pages(header: str, blocks: tuple[str, ...]) -> list[str]:
+    budget = TELEGRAM_TEXT_LIMIT - PAGE_MARGIN - telegram_length(header)
+    return [f"{header}\n\n{page}" for page in paginate(blocks, budget)]
+
+
+def _pager(make, request_id: int, page: int, count: int) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 0:
+        row.append(_button("‹", make(request_id, page - 1)))
+    row.append(_button(f"{page + 1}/{count}", callbacks.NOOP))
+    if page < count - 1:
+        row.append(_button("›", make(request_id, page + 1)))
+    return row
+
+
+def user_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
+              page: int = 0) -> Screen:
+    header = f"<b>{html.escape(request.number)}</b> · {html.escape(t(STATUS_NAMES[request.status]))}"
+    pages = _thread_pages(header, _thread_blocks(t, thread))
+    page = min(max(page, 0), len(pages) - 1)
+    rows = []
+    if len(pages) > 1:
+        rows.append(_pager(callbacks.my_case, request.id, page, len(pages)))
+    rows.append([_button(t("✍️ Add a message"), callbacks.write_to_case(request.id))])
+    rows.append([_button(t("‹ Back"), callbacks.MY_REQUESTS),
+                 _button(t("Main menu"), callbacks.MAIN_MENU)])
+    return Screen(pages[page], InlineKeyboardMarkup(rows))
+
+
+def write_follow_up(t: Translator, number: str) -> Screen:
+    return Screen(html.escape(t("Write your message for case {number}.", number=number)),
+                  InlineKeyboardMarkup([_cancel_row(t)]))
+
+
+def follow_up_added(t: Translator, number: str) -> str:
+    return html.escape(t("Your message was added to case {number}. Staff will see it.",
+                         number=number))
+
+
+def staff_answer_for_user(t: Translator, number: str, text: str) -> Screen:
+    heading = t("💬 Answer from the Migration Agency on your request {number}:", number=number)
+    body = "\n\n".join([f"<b>{html.escape(heading)}</b>", html.escape(text),
+                        html.escape(t("You can reply by writing a message here."))])
+    rows = [[_button(t("📂 My requests"), callbacks.MY_REQUESTS),
+             _button(t("Main menu"), callbacks.MAIN_MENU)]]
+    return Screen(body, InlineKeyboardMarkup(rows))
+
+
+# What staff see. Staff read in the bot's default locale.
+
+def staff_card(content: Content, t: Translator, request: HelpRequest, question: str) -> Screen:
+    lines = [
+        f"{STATUS_ICONS[request.status]} <b>{html.escape(request.number)}</b> · "
+        f"{html.escape(t(STATUS_NAMES[request.status]))}",
+        html.escape(t("Topic: {topic}", topic=topic_title(content, t.locale, request.topic_key, t))),
+        html.escape(t("Country: {country}", country=t(COUNTRY_NAMES[request.country]))),
+        html.escape(t("Language: {language}", language=LANGUAGE_NAMES.get(request.locale, request.locale))),
+        html.escape(t("Asking: {asker}", asker=t(ASKER_NAMES[request.asker]))),
+        html.escape(t("Phone: {phone}", phone=request.phone or "—")),
+        html.escape(t("Received: {time}", time=_when(request.created_at))),
+    ]
+    if request.assignee_id:
+        lines.append(html.escape(t("Taken by: {staff_id}", staff_id=request.assignee_id)))
+    if request.user_blocked:
+        lines.append("⚠️ " + html.escape(t("The user blocked the bot: answers cannot be delivered.")))
+    header = "\n".join(lines)
+    hint = html.escape(t("Reply to this message to answer the user."))
+    budget = TELEGRAM_TEXT_LIMIT - PAGE_MARGIN - telegram_length(header) - telegram_length(hint)
+    question_html = paginate((html.escape(question),), budget)[0]
+    rows = [[_button(t("🛠 Take"), callbacks.staff_action("take", request.id)),
+             _button(t("✅ Resolve"), callbacks.staff_action("resolve", request.id)),
+             _button(t("🔒 Close"), callbacks.staff_action("close", request.id))]]
+    return Screen(f"{header}\n\n{question_html}\n\n<i>{hint}</i>", InlineKeyboardMarkup(rows))
+
+
+def staff_follow_up(t: Translator, number: str, text: str) -> str:
+    heading = t("↩️ New message from the user on {number}:", number=number)
+    hint = t("Reply to this message to answer the user.")
+    return f"<b>{html.escape(heading)}</b>\n\n{html.escape(text)}\n\n<i>{html.escape(hint)}</i>"
+
+
+def staff_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
+               page: int = 0) -> Screen:
+    header = (f"{STATUS_ICONS[request.status]} <b>{html.escape(request.number)}</b> · "
+              f"{html.escape(t(STATUS_NAMES[request.status]))}")
+    if request.deleted_by_user:
+        header += "\n" + html.escape(t("Deleted by the user."))
+    blocks = tuple(block.replace(html.escape(t("You")), html.escape(t("User")), 1)
+                   for block in _thread_blocks(t, thread))
+    pages = _thread_pages(header, blocks)
+    page = min(max(page, 0), len(pages) - 1)
+    rows = []
+    if len(pages) > 1:
+        rows.append(_pager(callbacks.staff_case, request.id, page, len(pages)))
+    rows.append([_button(t("🛠 Take"), callbacks.staff_action("take", request.id)),
+                 _button(t("✅ Resolve"), callbacks.staff_action("resolve", request.id)),
+                 _button(t("🔒 Close"), callbacks.staff_action("close", request.id))])
+    hint = html.escape(t("Reply to this message to answer the user."))
+    return Screen(f"{pages[page]}\n\n<i>{hint}</i>", InlineKeyboardMarkup(rows))
+
+
+def staff_list(t: Translator, title: str, requests: list[HelpRequest], now: datetime,
+               page: int = 0, total: int | None = None, per_page: int = 10) -> Screen:
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if not requests:
+        lines.append(html.escape(t("Nothing here.")))
+    rows = []
+    for request in requests:
+        age_hours = int((now - request.created_at).total_seconds() // 3600)
+        lines.append(html.escape(f"{STATUS_ICONS[request.status]} {request.number} · "
+                                 f"{request.country} · {request.topic_key or '-'} · "
+                                 + t("{hours} h ago", hours=age_hours)))
+        rows.append([_button(request.number, callbacks.staff_case(request.id))])
+    if total is not None and total > per_page:
+        pages = (total + per_page - 1) // per_page
+        nav = []
+        if page > 0:
+            nav.append(_button("‹", callbacks.queue(page - 1)))
+        nav.append(_button(f"{page + 1}/{pages}", callbacks.NOOP))
+        if page < pages - 1:
+            nav.append(_button("›", callbacks.queue(page + 1)))
+        rows.append(nav)
+    return Screen("\n".join(lines), InlineKeyboardMarkup(rows) if rows else None)
+
+
+def _counts(t: Translator, pairs, names: dict | None = None) -> str:
+    return ", ".join(f"{t(names[k]) if names and k in names else k}: {n}" for k, n in pairs) or "—"
+
+
+def stats(t: Translator, figures: dict) -> str:
+    lines = [f"<b>{html.escape(t('Statistics'))}</b>"]
+    for days, window in figures["windows"].items():
+        heading = t("Last {days} days: {total} requests", days=days, total=window["total"])
+        lines += [
+            "", f"<b>{html.escape(heading)}</b>",
+            html.escape(t("By status: {counts}", counts=_counts(t, window["status"], STATUS_NAMES))),
+            html.escape(t("By topic: {counts}", counts=_counts(t, window["topic"]))),
+            html.escape(t("By language: {counts}", counts=_counts(t, window["language"]))),
+            html.escape(t("By country: {counts}", counts=_counts(t, window["country"]))),
+            html.escape(t("Median time to first reply: {hours} h",
+                          hours=window["first_reply_hours"] if window["first_reply_hours"] is not None else "—")),
+            html.escape(t("Median time to resolution: {hours} h",
+                          hours=window["resolution_hours"] if window["resolution_hours"] is not None else "—")),
+        ]
+    lines += ["", html.escape(t("Most viewed topics (30 days): {counts}",
+                                counts=_counts(t, figures["top_topics"])))]
+    return "\n".join(lines)
