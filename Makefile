@@ -24,6 +24,6 @@ test: $(STAMP)
 
 # Staff: after changing user-facing strings in code, refresh the catalogs, then translate.
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k plural:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k plural:1,2 --no-location --sort-output --width 100 \
 		--project=migrant-help-bot -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --width 100

@@ -5,7 +5,7 @@ import logging
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import LOCALES
@@ -13,11 +13,13 @@ from bot.context import BotContext
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.handlers import register
 from bot.handlers.staff_relay import retry_cards
+from bot.request import RetryingRequest
 from bot.i18n import N_, Catalogs
 from bot.services.container import Services
 from bot.services.content import ContentStore
 from bot.services.flows import FlowService
 from bot.services.interactions import InteractionLog
+from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.search import SearchService
 from bot.services.staff import StaffService
@@ -39,6 +41,9 @@ USER_COMMANDS = (
     ("language", N_("Change language")),
     ("cancel", N_("Stop and go back to the menu")),
     ("myrequests", N_("My requests to staff")),
+    ("privacy", N_("What we store about you")),
+    ("mydata", N_("Get all your data")),
+    ("delete", N_("Delete all your data")),
 )
 DESCRIPTION = N_("Official information for labour migrants from Uzbekistan and their families: "
                  "visas, insurance, your rights abroad and help on return. "
@@ -89,6 +94,12 @@ async def _purge_drafts(ctx: BotContext) -> None:
     await ctx.services.flows.purge_stale()
 
 
+async def _apply_retention(ctx: BotContext) -> None:
+    interactions, requests = await ctx.services.privacy.apply_retention(
+        ctx.services.settings.retention_days)
+    log.info("retention: %d interactions and %d closed requests deleted", interactions, requests)
+
+
 async def post_init(application: Application) -> None:
     services = services_of(application)
     services.engine = make_engine(services.settings.database_url)
@@ -99,6 +110,7 @@ async def post_init(application: Application) -> None:
     services.requests = RequestService(sessions)
     services.staff = StaffService(sessions)
     services.search = SearchService(sessions)
+    services.privacy = PrivacyService(sessions)
     services.content.on_change(services.search.rebuild)
     await services.staff.ensure_admins(services.settings.admin_ids)
     await publish_commands_and_descriptions(application)
@@ -107,6 +119,8 @@ async def post_init(application: Application) -> None:
                                             name="flush-interactions")
         application.job_queue.run_repeating(retry_cards, CARD_RETRY_SECONDS, name="retry-cards")
         application.job_queue.run_repeating(_purge_drafts, 3600, name="purge-drafts")
+        application.job_queue.run_repeating(_apply_retention, 24 * 3600, first=60,
+                                            name="retention")
         application.job_queue.run_repeating(_reload_content,
                                             services.settings.content_reload_seconds,
                                             name="reload-content")
@@ -135,8 +149,13 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is not None:
+    if request is None:
+        builder = builder.request(RetryingRequest(connection_pool_size=64)).get_updates_request(
+            RetryingRequest(read_timeout=30.0))
+    else:
         builder = builder.request(request).get_updates_request(request)
+    if settings.telegram_rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     application.bot_data["services"] = Services(settings=settings, catalogs=catalogs,
                                                 content=content)

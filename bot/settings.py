@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     content_reload_seconds: float = Field(default=5.0, gt=0)
     retention_days: int = Field(default=365, ge=1)
+    # Keep Telegram's sending limits (30 messages/s, 20/min per group). Only a self-hosted Bot
+    # API server without limits, or a benchmark of the bot's own speed, turns this off.
+    telegram_rate_limit: bool = True
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

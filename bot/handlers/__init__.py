@@ -5,11 +5,12 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
-from bot.handlers import buttons, cases, errors, messages, navigation, staff, users
+from bot.handlers import buttons, cases, errors, messages, navigation, privacy, staff, users
 
 # Cross-cutting work runs in groups before the features (as PTB's rules bot does).
-GROUP_GUARD = -2
-GROUP_USER = -1
+GROUP_GUARD = -3
+GROUP_USER = -2
+GROUP_FLOOD = -1
 GROUP_FEATURES = 0
 
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -22,6 +23,9 @@ USER_COMMANDS = {
     "language": navigation.language,
     "cancel": navigation.cancel,
     "myrequests": cases.my_requests_command,
+    "privacy": privacy.privacy,
+    "mydata": privacy.my_data,
+    "delete": privacy.delete_command,
 }
 # Staff commands work in a private chat and in the staff group; the role is checked inside.
 STAFF_COMMANDS = {
@@ -37,6 +41,7 @@ STAFF_COMMANDS = {
 def register(application: Application) -> None:
     application.add_handler(TypeHandler(Update, users.ignore_other_bots), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, users.load_user), group=GROUP_USER)
+    application.add_handler(TypeHandler(Update, users.limit_floods), group=GROUP_FLOOD)
     for name, callback in USER_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGE),
                                 group=GROUP_FEATURES)

@@ -102,8 +102,8 @@ async def on_flow_message(update: Update, ctx: BotContext, flow: Flow) -> None:
 async def _finish(update: Update, ctx: BotContext, flow: Flow, agreed: bool) -> None:
     from bot.handlers.navigation import show_main_menu
 
-    await ctx.services.flows.clear(ctx.profile.id)
     if not agreed:
+        await ctx.services.flows.clear(ctx.profile.id)
         await log_interaction(ctx, "ask_refused")
         await show_main_menu(update, ctx, ctx.t("Nothing was stored. Your question was not sent."))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import ask, cases, navigation, staff
+from bot.handlers import ask, cases, navigation, privacy, staff
 from bot.handlers.replies import log_interaction, show
 from bot.views import callbacks, screens
 
@@ -67,6 +67,10 @@ async def _staff_case(update, ctx, pressed):
         await staff.show_staff_case(update, ctx, pressed.id, pressed.page)
 
 
+async def _erase(update, ctx, pressed):
+    await privacy.erase_confirmed(update, ctx)
+
+
 async def _noop(update, ctx, pressed):
     return None
 
@@ -74,7 +78,7 @@ async def _noop(update, ctx, pressed):
 ROUTES = {
     "main": _main, "picker": _picker, "topic": _topic, "language": _language, "noop": _noop,
     "ask": _ask, "flow": _flow, "mine": _mine, "case": _case, "write": _write,
-    "staff": _staff, "queue": _queue, "staffcase": _staff_case,
+    "staff": _staff, "queue": _queue, "staffcase": _staff_case, "erase": _erase,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
 
@@ -17,6 +17,9 @@ async def on_error(update: object, ctx: BotContext) -> None:
     if not isinstance(update, Update):
         return
     chat = update.effective_chat
+    if isinstance(ctx.error, Forbidden) and chat is not None and chat.type == chat.PRIVATE:
+        await ctx.services.users.mark_inactive(chat.id)
+        return
     try:
         if chat is not None and chat.type == chat.PRIVATE:
             await ctx.bot.send_message(chat.id, ctx.t("Sorry, something went wrong on our side. Please try again in a minute."))

@@ -1,14 +1,16 @@
 """Everything a handler may use, built once per Application (never at import time)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import Catalogs
 from bot.services.content import ContentStore
+from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
 from bot.services.interactions import InteractionLog
+from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.search import SearchService
 from bot.services.staff import StaffService
@@ -21,6 +23,7 @@ class Services:
     settings: Settings
     catalogs: Catalogs
     content: ContentStore
+    flood: FloodGuard = field(default_factory=FloodGuard)
     # Made in post_init, when the event loop runs; None before.
     engine: AsyncEngine | None = None
     users: UserService | None = None
@@ -29,3 +32,4 @@ class Services:
     requests: RequestService | None = None
     staff: StaffService | None = None
     search: SearchService | None = None
+    privacy: PrivacyService | None = None

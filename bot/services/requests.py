@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import HelpRequest, RequestMessage, utcnow
-from bot.db.repositories import AuditRepository, InteractionRepository, RequestRepository
+from bot.db.repositories import (AuditRepository, FlowRepository, InteractionRepository,
+                                 RequestRepository)
 
 QUESTION_LIMIT = 2000
 ASKERS = ("self", "family_abroad", "family_returned")
@@ -57,8 +58,10 @@ class RequestService:
         self._sessions = sessions
 
     async def file(self, user_id: int, draft: Draft) -> HelpRequest:
-        """Store the request and its first message; returns only after the commit."""
+        """Store the request and its first message, and end the user's draft, in one
+        transaction: returns only after the commit, and a failure leaves the draft intact."""
         async with self._sessions.begin() as session:
+            await FlowRepository(session).delete(user_id)
             requests = RequestRepository(session)
             now = utcnow()
             request = HelpRequest(user_id=user_id, topic_key=draft.topic_key,
@@ -121,7 +124,7 @@ class RequestService:
                 return None
             now = utcnow()
             request.status, request.updated_at = status, now
-            if status == "in_progress":
+            if status == "in_progress" or request.assignee_id is None:
                 request.assignee_id = staff_id
             if status in ("resolved", "closed") and request.resolved_at is None:
                 request.resolved_at = now

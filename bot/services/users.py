@@ -1,17 +1,24 @@
 """Who the user is and which locale they chose; a bounded cache spares a query per update."""
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import User, utcnow
 from bot.db.repositories import UserRepository
 
+log = logging.getLogger(__name__)
+
 LAST_SEEN_PRECISION = timedelta(minutes=5)
+DATABASE_ERRORS = (OperationalError, DBAPIError, OSError, ConnectionError)
+# Interactions of a visit the database could not record stay anonymous.
+UNSAVED_PSEUDONYM = "unsaved"
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,21 @@ class UserService:
         return profile
 
     async def seen(self, user_id: int, language_code: str | None) -> UserProfile:
-        """Record that the user is here; create them on first contact."""
+        """Record that the user is here; create them on first contact. With the database
+        away, browsing goes on from memory: the last known profile, or a passing one."""
         now = utcnow()
         cached = self._cache.get(user_id)
         if cached is not None and now - cached.last_seen < LAST_SEEN_PRECISION:
             self._cache.move_to_end(user_id)
             return cached
+        try:
+            return await self._record_visit(user_id, language_code, now)
+        except DATABASE_ERRORS as exc:
+            log.warning("database unavailable, user %s served from memory: %s", user_id, exc)
+            return cached or UserProfile(user_id, UNSAVED_PSEUDONYM, None, now)
+
+    async def _record_visit(self, user_id: int, language_code: str | None,
+                            now: datetime) -> UserProfile:
         async with self._sessions.begin() as session:
             users = UserRepository(session)
             user = await users.get(user_id)
@@ -64,6 +80,14 @@ class UserService:
             user.locale = locale
             profile = UserProfile(user.id, user.pseudonym, locale, user.last_seen)
         self._remember(profile)
+
+    async def mark_inactive(self, user_id: int) -> None:
+        """The user blocked the bot; a later visit makes them active again."""
+        async with self._sessions.begin() as session:
+            user = await UserRepository(session).get(user_id)
+            if user is not None:
+                user.is_active = False
+        self.forget(user_id)
 
     def forget(self, user_id: int) -> None:
         self._cache.pop(user_id, None)

@@ -15,6 +15,7 @@ LANGUAGE_PICKER = "L"
 NOOP = "n"
 ASK = "a"
 ASK_WITH_QUERY = "aq"
+ERASE_CONFIRMED = "del"
 MY_REQUESTS = "r"
 
 _KEY = r"[a-z0-9_]{1,32}"
@@ -84,6 +85,8 @@ def staff_case(request_id: int, page: int = 0) -> str:
 def _parse_request_kinds(data: str) -> Callback | None:
     if data == ASK:
         return Callback("ask")
+    if data == ERASE_CONFIRMED:
+        return Callback("erase")
     if data == ASK_WITH_QUERY:
         return Callback("ask", value="query")
     if data == MY_REQUESTS:

@@ -1,7 +1,6 @@
 """Screens of the ask-a-person flow, the user's cases, and what staff see."""
 from __future__ import annotations
 
-import html
 from datetime import datetime
 
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
@@ -12,7 +11,7 @@ from bot.content.model import Content
 from bot.db.models import HelpRequest, RequestMessage
 from bot.i18n import N_, Translator
 from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT
-from bot.views import callbacks
+from bot.views import callbacks, escape
 from bot.views.screens import PAGE_MARGIN, Screen, paginate
 
 COUNTRY_NAMES = {
@@ -42,7 +41,7 @@ def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
 
 
 def _paragraphs(*lines: str) -> str:
-    return "\n\n".join(html.escape(line) for line in lines)
+    return "\n\n".join(escape(line) for line in lines)
 
 
 def _when(moment: datetime) -> str:
@@ -85,7 +84,7 @@ def write_question(t: Translator) -> Screen:
 
 
 def question_too_long(t: Translator, length: int) -> str:
-    return html.escape(t("Your message is {length} characters long; the limit is {limit}. "
+    return escape(t("Your message is {length} characters long; the limit is {limit}. "
                          "Please shorten it and send it again.", length=length,
                          limit=QUESTION_LIMIT))
 
@@ -102,16 +101,17 @@ def share_phone(t: Translator) -> Screen:
 
 
 def consent(t: Translator, retention_days: int) -> Screen:
+    title = t("Before we send your question")
     text = "\n\n".join([
-        f"<b>{html.escape(t('Before we send your question'))}</b>",
-        html.escape(t("We will store: your question, the topic, the country, who is asking, your "
+        f"<b>{escape(title)}</b>",
+        escape(t("We will store: your question, the topic, the country, who is asking, your "
                       "language, your Telegram account and your phone number if you shared it.")),
-        html.escape(t("Why: so that staff of the Migration Agency can read your question and "
+        escape(t("Why: so that staff of the Migration Agency can read your question and "
                       "answer you here.")),
-        html.escape(t("Who reads it: only staff of the Migration Agency.")),
-        html.escape(t("How long: {days} days after your request is closed, then it is deleted.",
+        escape(t("Who reads it: only staff of the Migration Agency.")),
+        escape(t("How long: {days} days after your request is closed, then it is deleted.",
                       days=retention_days)),
-        html.escape(t("You can see everything stored about you with /mydata and delete it at "
+        escape(t("You can see everything stored about you with /mydata and delete it at "
                       "any time with /delete.")),
     ])
     rows = [[_button(t("✅ I agree, send"), callbacks.flow("consent", "yes"))],
@@ -122,9 +122,9 @@ def consent(t: Translator, retention_days: int) -> Screen:
 def filed(t: Translator, number: str) -> Screen:
     title = t("Your request is registered.")
     text = "\n\n".join([
-        f"✅ <b>{html.escape(title)}</b>",
-        html.escape(t("Case number: {number}", number=number)),
-        html.escape(t("Staff of the Migration Agency will answer you here, in this chat.")),
+        f"✅ <b>{escape(title)}</b>",
+        escape(t("Case number: {number}", number=number)),
+        escape(t("Staff of the Migration Agency will answer you here, in this chat.")),
     ])
     rows = [[_button(t("📂 My requests"), callbacks.MY_REQUESTS)],
             [_button(t("Main menu"), callbacks.MAIN_MENU)]]
@@ -133,9 +133,9 @@ def filed(t: Translator, number: str) -> Screen:
 
 def my_requests(t: Translator, requests: list[HelpRequest]) -> Screen:
     if not requests:
-        text = html.escape(t("You have no requests yet."))
+        text = escape(t("You have no requests yet."))
     else:
-        text = html.escape(t("Your requests:"))
+        text = escape(t("Your requests:"))
     rows = [[_button(f"{STATUS_ICONS[r.status]} {r.number} · {t(STATUS_NAMES[r.status])}",
                      callbacks.my_case(r.id))] for r in requests]
     rows.append([_button(t("❓ Ask a question"), callbacks.ASK)])
@@ -148,8 +148,8 @@ def _thread_blocks(t: Translator, thread: list[RequestMessage]) -> tuple[str, ..
     for message in thread:
         who = t("You") if message.author == "user" else t("Migration Agency")
         undelivered = "" if message.delivered else " ⚠️ " + t("not delivered")
-        blocks.append(f"<b>{html.escape(who)}</b> · {_when(message.created_at)}"
-                      f"{html.escape(undelivered)}\n{html.escape(message.text)}")
+        blocks.append(f"<b>{escape(who)}</b> · {_when(message.created_at)}"
+                      f"{escape(undelivered)}\n{escape(message.text)}")
     return tuple(blocks)
 
 
@@ -170,7 +170,7 @@ def _pager(make, request_id: int, page: int, count: int) -> list[InlineKeyboardB
 
 def user_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
               page: int = 0) -> Screen:
-    header = f"<b>{html.escape(request.number)}</b> · {html.escape(t(STATUS_NAMES[request.status]))}"
+    header = f"<b>{escape(request.number)}</b> · {escape(t(STATUS_NAMES[request.status]))}"
     pages = _thread_pages(header, _thread_blocks(t, thread))
     page = min(max(page, 0), len(pages) - 1)
     rows = []
@@ -183,19 +183,19 @@ def user_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
 
 
 def write_follow_up(t: Translator, number: str) -> Screen:
-    return Screen(html.escape(t("Write your message for case {number}.", number=number)),
+    return Screen(escape(t("Write your message for case {number}.", number=number)),
                   InlineKeyboardMarkup([_cancel_row(t)]))
 
 
 def follow_up_added(t: Translator, number: str) -> str:
-    return html.escape(t("Your message was added to case {number}. Staff will see it.",
+    return escape(t("Your message was added to case {number}. Staff will see it.",
                          number=number))
 
 
 def staff_answer_for_user(t: Translator, number: str, text: str) -> Screen:
     heading = t("💬 Answer from the Migration Agency on your request {number}:", number=number)
-    body = "\n\n".join([f"<b>{html.escape(heading)}</b>", html.escape(text),
-                        html.escape(t("You can reply by writing a message here."))])
+    body = "\n\n".join([f"<b>{escape(heading)}</b>", escape(text),
+                        escape(t("You can reply by writing a message here."))])
     rows = [[_button(t("📂 My requests"), callbacks.MY_REQUESTS),
              _button(t("Main menu"), callbacks.MAIN_MENU)]]
     return Screen(body, InlineKeyboardMarkup(rows))
@@ -205,23 +205,23 @@ def staff_answer_for_user(t: Translator, number: str, text: str) -> Screen:
 
 def staff_card(content: Content, t: Translator, request: HelpRequest, question: str) -> Screen:
     lines = [
-        f"{STATUS_ICONS[request.status]} <b>{html.escape(request.number)}</b> · "
-        f"{html.escape(t(STATUS_NAMES[request.status]))}",
-        html.escape(t("Topic: {topic}", topic=topic_title(content, t.locale, request.topic_key, t))),
-        html.escape(t("Country: {country}", country=t(COUNTRY_NAMES[request.country]))),
-        html.escape(t("Language: {language}", language=LANGUAGE_NAMES.get(request.locale, request.locale))),
-        html.escape(t("Asking: {asker}", asker=t(ASKER_NAMES[request.asker]))),
-        html.escape(t("Phone: {phone}", phone=request.phone or "—")),
-        html.escape(t("Received: {time}", time=_when(request.created_at))),
+        f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
+        f"{escape(t(STATUS_NAMES[request.status]))}",
+        escape(t("Topic: {topic}", topic=topic_title(content, t.locale, request.topic_key, t))),
+        escape(t("Country: {country}", country=t(COUNTRY_NAMES[request.country]))),
+        escape(t("Language: {language}", language=LANGUAGE_NAMES.get(request.locale, request.locale))),
+        escape(t("Asking: {asker}", asker=t(ASKER_NAMES[request.asker]))),
+        escape(t("Phone: {phone}", phone=request.phone or "—")),
+        escape(t("Received: {time}", time=_when(request.created_at))),
     ]
     if request.assignee_id:
-        lines.append(html.escape(t("Taken by: {staff_id}", staff_id=request.assignee_id)))
+        lines.append(escape(t("Taken by: {staff_id}", staff_id=request.assignee_id)))
     if request.user_blocked:
-        lines.append("⚠️ " + html.escape(t("The user blocked the bot: answers cannot be delivered.")))
+        lines.append("⚠️ " + escape(t("The user blocked the bot: answers cannot be delivered.")))
     header = "\n".join(lines)
-    hint = html.escape(t("Reply to this message to answer the user."))
+    hint = escape(t("Reply to this message to answer the user."))
     budget = TELEGRAM_TEXT_LIMIT - PAGE_MARGIN - telegram_length(header) - telegram_length(hint)
-    question_html = paginate((html.escape(question),), budget)[0]
+    question_html = paginate((escape(question),), budget)[0]
     rows = [[_button(t("🛠 Take"), callbacks.staff_action("take", request.id)),
              _button(t("✅ Resolve"), callbacks.staff_action("resolve", request.id)),
              _button(t("🔒 Close"), callbacks.staff_action("close", request.id))]]
@@ -231,16 +231,16 @@ def staff_card(content: Content, t: Translator, request: HelpRequest, question: 
 def staff_follow_up(t: Translator, number: str, text: str) -> str:
     heading = t("↩️ New message from the user on {number}:", number=number)
     hint = t("Reply to this message to answer the user.")
-    return f"<b>{html.escape(heading)}</b>\n\n{html.escape(text)}\n\n<i>{html.escape(hint)}</i>"
+    return f"<b>{escape(heading)}</b>\n\n{escape(text)}\n\n<i>{escape(hint)}</i>"
 
 
 def staff_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
                page: int = 0) -> Screen:
-    header = (f"{STATUS_ICONS[request.status]} <b>{html.escape(request.number)}</b> · "
-              f"{html.escape(t(STATUS_NAMES[request.status]))}")
+    header = (f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
+              f"{escape(t(STATUS_NAMES[request.status]))}")
     if request.deleted_by_user:
-        header += "\n" + html.escape(t("Deleted by the user."))
-    blocks = tuple(block.replace(html.escape(t("You")), html.escape(t("User")), 1)
+        header += "\n" + escape(t("Deleted by the user."))
+    blocks = tuple(block.replace(escape(t("You")), escape(t("User")), 1)
                    for block in _thread_blocks(t, thread))
     pages = _thread_pages(header, blocks)
     page = min(max(page, 0), len(pages) - 1)
@@ -250,19 +250,19 @@ def staff_case(t: Translator, request: HelpRequest, thread: list[RequestMessage]
     rows.append([_button(t("🛠 Take"), callbacks.staff_action("take", request.id)),
                  _button(t("✅ Resolve"), callbacks.staff_action("resolve", request.id)),
                  _button(t("🔒 Close"), callbacks.staff_action("close", request.id))])
-    hint = html.escape(t("Reply to this message to answer the user."))
+    hint = escape(t("Reply to this message to answer the user."))
     return Screen(f"{pages[page]}\n\n<i>{hint}</i>", InlineKeyboardMarkup(rows))
 
 
 def staff_list(t: Translator, title: str, requests: list[HelpRequest], now: datetime,
                page: int = 0, total: int | None = None, per_page: int = 10) -> Screen:
-    lines = [f"<b>{html.escape(title)}</b>"]
+    lines = [f"<b>{escape(title)}</b>"]
     if not requests:
-        lines.append(html.escape(t("Nothing here.")))
+        lines.append(escape(t("Nothing here.")))
     rows = []
     for request in requests:
         age_hours = int((now - request.created_at).total_seconds() // 3600)
-        lines.append(html.escape(f"{STATUS_ICONS[request.status]} {request.number} · "
+        lines.append(escape(f"{STATUS_ICONS[request.status]} {request.number} · "
                                  f"{request.country} · {request.topic_key or '-'} · "
                                  + t("{hours} h ago", hours=age_hours)))
         rows.append([_button(request.number, callbacks.staff_case(request.id))])
@@ -283,20 +283,21 @@ def _counts(t: Translator, pairs, names: dict | None = None) -> str:
 
 
 def stats(t: Translator, figures: dict) -> str:
-    lines = [f"<b>{html.escape(t('Statistics'))}</b>"]
+    title = t("Statistics")
+    lines = [f"<b>{escape(title)}</b>"]
     for days, window in figures["windows"].items():
         heading = t("Last {days} days: {total} requests", days=days, total=window["total"])
         lines += [
-            "", f"<b>{html.escape(heading)}</b>",
-            html.escape(t("By status: {counts}", counts=_counts(t, window["status"], STATUS_NAMES))),
-            html.escape(t("By topic: {counts}", counts=_counts(t, window["topic"]))),
-            html.escape(t("By language: {counts}", counts=_counts(t, window["language"]))),
-            html.escape(t("By country: {counts}", counts=_counts(t, window["country"]))),
-            html.escape(t("Median time to first reply: {hours} h",
+            "", f"<b>{escape(heading)}</b>",
+            escape(t("By status: {counts}", counts=_counts(t, window["status"], STATUS_NAMES))),
+            escape(t("By topic: {counts}", counts=_counts(t, window["topic"]))),
+            escape(t("By language: {counts}", counts=_counts(t, window["language"]))),
+            escape(t("By country: {counts}", counts=_counts(t, window["country"]))),
+            escape(t("Median time to first reply: {hours} h",
                           hours=window["first_reply_hours"] if window["first_reply_hours"] is not None else "—")),
-            html.escape(t("Median time to resolution: {hours} h",
+            escape(t("Median time to resolution: {hours} h",
                           hours=window["resolution_hours"] if window["resolution_hours"] is not None else "—")),
         ]
-    lines += ["", html.escape(t("Most viewed topics (30 days): {counts}",
+    lines += ["", escape(t("Most viewed topics (30 days): {counts}",
                                 counts=_counts(t, figures["top_topics"])))]
     return "\n".join(lines)

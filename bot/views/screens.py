@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.model import Content, Topic
 from bot.i18n import Translator
-from bot.views import callbacks
+from bot.views import callbacks, escape
 
 # Room kept free below Telegram's limit so a translation growing a little never breaks a page.
 PAGE_MARGIN = 96
@@ -35,7 +35,7 @@ def navigation_row(t: Translator, back_to: str | None) -> list[InlineKeyboardBut
 
 def language_picker(translators: list[Translator], then_key: str | None = None) -> Screen:
     """One button per locale, the guessed one first; the prompt in every language."""
-    text = "\n".join(html.escape(t("Choose your language and script")) for t in translators)
+    text = "\n".join(escape(t("Choose your language and script")) for t in translators)
     rows = [[_button(t("Language name"), callbacks.language(t.locale, then_key))]
             for t in translators]
     return Screen(text, InlineKeyboardMarkup(rows))
@@ -48,39 +48,39 @@ def main_menu(content: Content, t: Translator, locale: str) -> Screen:
                  _button(t("📂 My requests"), callbacks.MY_REQUESTS)])
     rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER)])
     title, hint = t("Main menu"), t("Choose a topic below.")
-    text = f"<b>{html.escape(title)}</b>\n{html.escape(hint)}"
+    text = f"<b>{escape(title)}</b>\n{escape(hint)}"
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
 def breadcrumb(content: Content, t: Translator, locale: str, key: str) -> str:
     titles = [t("Main menu")] + [content.text(locale, k).title for k in content.trail(key)[:-1]]
-    return f"<i>{html.escape(BREADCRUMB_SEPARATOR.join(titles))}</i>"
+    return f"<i>{escape(BREADCRUMB_SEPARATOR.join(titles))}</i>"
 
 
 def _sources_footer(topic: Topic, t: Translator, locale: str) -> str:
     lines = []
     if topic.sources:
         heading = t("Sources:")
-        lines.append(f"<b>{html.escape(heading)}</b>")
+        lines.append(f"<b>{escape(heading)}</b>")
         for source in topic.sources:
-            title = html.escape(source.title)
+            title = escape(source.title)
             if source.url:
                 title = f'<a href="{html.escape(source.url)}">{title}</a>'
             lines.append(f"• {title}")
     if topic.reviewed:
         reviewed = format_date(topic.reviewed, format="long", locale=locale)
-        lines.append(html.escape(t("Reviewed on {date}", date=reviewed)))
+        lines.append(escape(t("Reviewed on {date}", date=reviewed)))
     return "\n".join(lines)
 
 
 def _header(content: Content, t: Translator, locale: str, topic: Topic) -> str:
     parts = [breadcrumb(content, t, locale, topic.key),
-             f"<b>{html.escape(content.text(locale, topic.key).title)}</b>"]
+             f"<b>{escape(content.text(locale, topic.key).title)}</b>"]
     if not topic.verified:
-        parts.append("⚠️ " + html.escape(t("To be confirmed: staff have not yet checked every fact here against an official source.")))
+        parts.append("⚠️ " + escape(t("To be confirmed: staff have not yet checked every fact here against an official source.")))
     text = content.text(locale, topic.key)
     if text.served_from != locale:
-        parts.append(html.escape(t("This topic is not yet translated into your language.")))
+        parts.append(escape(t("This topic is not yet translated into your language.")))
     return "\n".join(parts)
 
 
@@ -90,12 +90,12 @@ def _split_oversized(block: str, budget: int) -> list[str]:
     pieces, current = [], ""
     for word in plain.split(" "):
         candidate = f"{current} {word}" if current else word
-        if len(html.escape(candidate).encode("utf-16-le")) // 2 > budget and current:
-            pieces.append(html.escape(current))
+        if len(escape(candidate).encode("utf-16-le")) // 2 > budget and current:
+            pieces.append(escape(current))
             current = word
         else:
             current = candidate
-    pieces.append(html.escape(current))
+    pieces.append(escape(current))
     return pieces
 
 
@@ -154,18 +154,18 @@ def topic_screen(content: Content, t: Translator, locale: str, key: str, page: i
 
 def notice_with_menu(notice: str, content: Content, t: Translator, locale: str) -> Screen:
     menu = main_menu(content, t, locale)
-    return Screen(f"{html.escape(notice)}\n\n{menu.text}", menu.keyboard)
+    return Screen(f"{escape(notice)}\n\n{menu.text}", menu.keyboard)
 
 
 def help_screen(t: Translator) -> Screen:
     title = t("How to use this bot")
     text = "\n".join([
-        f"<b>{html.escape(title)}</b>",
-        html.escape(t("Choose a topic with the buttons. Every answer shows its sources and the date it was checked.")),
+        f"<b>{escape(title)}</b>",
+        escape(t("Choose a topic with the buttons. Every answer shows its sources and the date it was checked.")),
         "",
-        html.escape(t("/menu — main menu")),
-        html.escape(t("/language — change language")),
-        html.escape(t("/help — this help")),
-        html.escape(t("/cancel — stop what you are doing and go back to the menu")),
+        escape(t("/menu — main menu")),
+        escape(t("/language — change language")),
+        escape(t("/help — this help")),
+        escape(t("/cancel — stop what you are doing and go back to the menu")),
     ])
     return Screen(text, InlineKeyboardMarkup([[_button(t("Main menu"), callbacks.MAIN_MENU)]]))

@@ -1,22 +1,21 @@
 """Search results and the no-answer screen."""
 from __future__ import annotations
 
-import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.services.search import Result
-from bot.views import callbacks
+from bot.views import callbacks, escape
 from bot.views.screens import Screen
 
 
 def results(t: Translator, found: list[Result]) -> Screen:
     heading = t("Here is what I found:")
-    lines = [f"<b>{html.escape(heading)}</b>", ""]
+    lines = [f"<b>{escape(heading)}</b>", ""]
     for number, result in enumerate(found, start=1):
-        lines.append(f"{number}. <b>{html.escape(result.title)}</b> — {html.escape(result.snippet)}")
-    lines += ["", html.escape(t("Not what you need? Ask a person."))]
+        lines.append(f"{number}. <b>{escape(result.title)}</b> — {escape(result.snippet)}")
+    lines += ["", escape(t("Not what you need? Ask a person."))]
     rows = [[InlineKeyboardButton(f"{n}. {r.title}", callback_data=callbacks.topic(r.key))]
             for n, r in enumerate(found, start=1)]
     rows.append([InlineKeyboardButton(t("❓ Ask a person"), callback_data=callbacks.ASK_WITH_QUERY),
@@ -26,8 +25,8 @@ def results(t: Translator, found: list[Result]) -> Screen:
 
 def nothing_found(t: Translator) -> Screen:
     text = "\n\n".join([
-        html.escape(t("I have no answer to that yet.")),
-        html.escape(t("Staff of the Migration Agency can answer it: press “Ask a person” and your "
+        escape(t("I have no answer to that yet.")),
+        escape(t("Staff of the Migration Agency can answer it: press “Ask a person” and your "
                       "question will be filled in.")),
     ])
     rows = [[InlineKeyboardButton(t("❓ Ask a person"), callback_data=callbacks.ASK_WITH_QUERY)],
@@ -37,8 +36,8 @@ def nothing_found(t: Translator) -> Screen:
 
 def gaps(t: Translator, rows: list[tuple[str, int]]) -> str:
     heading = t("Searches without an answer, last 30 days:")
-    lines = [f"<b>{html.escape(heading)}</b>"]
-    lines += [f"{count} × {html.escape(query[:200])}" for query, count in rows]
+    lines = [f"<b>{escape(heading)}</b>"]
+    lines += [f"{count} × {escape(query[:200])}" for query, count in rows]
     if not rows:
-        lines.append(html.escape(t("Nothing here.")))
+        lines.append(escape(t("Nothing here.")))
     return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""What the user can see and erase about themselves, and the retention clean-up."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.db.models import FlowState, HelpRequest, Interaction, RequestMessage, User, utcnow
+
+ERASED_USER_ID = 0
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+class PrivacyService:
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self._sessions = sessions
+
+    async def export_user(self, user_id: int) -> bytes:
+        """Everything stored about the user, as a JSON document."""
+        async with self._sessions() as session:
+            user = await session.get(User, user_id)
+            requests = list((await session.execute(
+                select(HelpRequest).where(HelpRequest.user_id == user_id)
+                .order_by(HelpRequest.id))).scalars())
+            ids = [r.id for r in requests]
+            messages = list((await session.execute(
+                select(RequestMessage).where(RequestMessage.request_id.in_(ids))
+                .order_by(RequestMessage.id))).scalars()) if ids else []
+            interactions = list((await session.execute(
+                select(Interaction).where(Interaction.user_key == user.pseudonym)
+                .order_by(Interaction.id))).scalars()) if user else []
+        document = {
+            "telegram_user_id": user_id,
+            "settings": {"locale": user.locale if user else None,
+                         "first_seen": _iso(user.first_seen) if user else None,
+                         "last_seen": _iso(user.last_seen) if user else None},
+            "requests": [{
+                "number": r.number, "status": r.status, "topic": r.topic_key,
+                "country": r.country, "asker": r.asker, "phone": r.phone,
+                "created_at": _iso(r.created_at),
+                "thread": [{"from": m.author, "text": m.text, "at": _iso(m.created_at)}
+                           for m in messages if m.request_id == r.id],
+            } for r in requests],
+            "interactions": [{"kind": i.kind, "topic": i.topic_key, "query": i.query,
+                              "at": _iso(i.created_at)} for i in interactions],
+        }
+        return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+    async def erase_user(self, user_id: int) -> int:
+        """Erase requests' contents, threads, interactions and the user; cases stay as
+        'deleted by the user' so staff know where one was. Returns the requests erased."""
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            ids = list((await session.execute(
+                select(HelpRequest.id).where(HelpRequest.user_id == user_id))).scalars())
+            if ids:
+                await session.execute(delete(RequestMessage).where(RequestMessage.request_id.in_(ids)))
+                await session.execute(update(HelpRequest).where(HelpRequest.id.in_(ids)).values(
+                    user_id=ERASED_USER_ID, phone=None, deleted_by_user=True, updated_at=utcnow()))
+            if user is not None:
+                await session.execute(delete(Interaction).where(Interaction.user_key == user.pseudonym))
+                await session.delete(user)
+            await session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+        return len(ids)
+
+    async def apply_retention(self, days: int) -> tuple[int, int]:
+        """Delete interactions, and closed requests, older than the retention period."""
+        cutoff = utcnow() - timedelta(days=days)
+        async with self._sessions.begin() as session:
+            interactions = await session.execute(
+                delete(Interaction).where(Interaction.created_at < cutoff))
+            old = list((await session.execute(select(HelpRequest.id).where(
+                HelpRequest.status.in_(("resolved", "closed")),
+                HelpRequest.resolved_at < cutoff))).scalars())
+            if old:
+                await session.execute(delete(RequestMessage).where(RequestMessage.request_id.in_(old)))
+                await session.execute(delete(HelpRequest).where(HelpRequest.id.in_(old)))
+        return interactions.rowcount or 0, len(old)

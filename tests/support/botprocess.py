@@ -1,0 +1,47 @@
+"""Start `python -m bot run` as a user would, against a fake Telegram, and stop it cleanly."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_environment(api_url: str, token: str, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "ADMIN_"))}
+    env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=api_url, DATABASE_URL=database_url,
+               CONTENT_DIR=str(ROOT / "content"), LOCALES_DIR=str(ROOT / "locales"),
+               PYTHONPATH=str(ROOT), LOG_LEVEL="INFO", **extra)
+    return env
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env,
+                                        cwd=str(log_path.parent), stdout=self._log,
+                                        stderr=subprocess.STDOUT)
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
