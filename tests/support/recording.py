@@ -59,6 +59,9 @@ class RecordingRequest(BaseRequest):
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = _decoded(request_data.json_parameters if request_data else {})
+        if request_data is not None and request_data.contains_files:
+            params["files"] = {name: value[1] for name, value in
+                               (request_data.multipart_data or {}).items()}
         self.calls.append(Call(api_method, params))
         if self.failures.get(api_method):
             status, description = self.failures[api_method].pop(0)
