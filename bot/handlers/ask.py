@@ -116,6 +116,16 @@ async def _finish(update: Update, ctx: BotContext, flow: Flow, agreed: bool) -> 
     await post_card(ctx, request, draft.text)
 
 
+async def confirm_again(update: Update, ctx: BotContext) -> bool:
+    """A repeated "I agree" (pressed twice, or redelivered after a crash) shows the case that
+    was already filed instead of filing another."""
+    recent = await ctx.services.requests.recent_for_user(ctx.profile.id)
+    if recent is None:
+        return False
+    await show(update, ctx, views.filed(ctx.t, recent.number))
+    return True
+
+
 async def start_follow_up(update: Update, ctx: BotContext, request_id: int) -> None:
     case = await ctx.services.requests.user_case(ctx.profile.id, request_id)
     if case is None:

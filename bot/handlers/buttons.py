@@ -37,8 +37,11 @@ async def _ask(update, ctx, pressed):
 
 
 async def _flow(update, ctx, pressed):
-    if not await ask.on_choice(update, ctx, pressed.key, pressed.value):
-        await _stale(update, ctx)
+    if await ask.on_choice(update, ctx, pressed.key, pressed.value):
+        return
+    if pressed.key == "consent" and pressed.value == "yes" and await ask.confirm_again(update, ctx):
+        return
+    await _stale(update, ctx)
 
 
 async def _mine(update, ctx, pressed):

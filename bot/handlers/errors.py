@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
+from bot.i18n import guess_locale
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +18,11 @@ async def on_error(update: object, ctx: BotContext) -> None:
     if not isinstance(update, Update):
         return
     chat = update.effective_chat
+    # Error handlers get a fresh context: the user's locale has to be found again.
+    user = update.effective_user
+    if user is not None and ctx.services.users is not None:
+        ctx.locale = ctx.services.users.cached_locale(user.id) or guess_locale(
+            user.language_code, ctx.services.settings.default_locale)
     if isinstance(ctx.error, Forbidden) and chat is not None and chat.type == chat.PRIVATE:
         await ctx.services.users.mark_inactive(chat.id)
         return

@@ -19,6 +19,8 @@ COUNTRIES = ("RU", "KZ", "TR", "KR", "GB", "DE", "PL", "UZ", "OTHER")
 STATUSES = ("new", "in_progress", "answered", "resolved", "closed")
 # How long after a staff answer a plain message from the user counts as their reply.
 AWAITING_WINDOW = timedelta(days=14)
+# A second "I agree" within this time is the same request, not a new one.
+RECENT_FILING = timedelta(minutes=30)
 
 
 class QuestionTooLong(ValueError):
@@ -97,6 +99,13 @@ class RequestService:
         if case is None or case.request.user_id != user_id or case.request.deleted_by_user:
             return None
         return case
+
+    async def recent_for_user(self, user_id: int) -> HelpRequest | None:
+        """The user's request filed in the last few minutes, if any."""
+        latest = (await self.for_user(user_id))[:1]
+        if latest and utcnow() - latest[0].created_at < RECENT_FILING:
+            return latest[0]
+        return None
 
     async def for_user(self, user_id: int) -> list[HelpRequest]:
         async with self._sessions() as session:

@@ -89,5 +89,9 @@ class UserService:
                 user.is_active = False
         self.forget(user_id)
 
+    def cached_locale(self, user_id: int) -> str | None:
+        cached = self._cache.get(user_id)
+        return cached.locale if cached else None
+
     def forget(self, user_id: int) -> None:
         self._cache.pop(user_id, None)
