@@ -19,6 +19,7 @@ from tests.support.tcpproxy import TcpProxy
 from tests.support.updates import callback_update, text_update
 from tests.test_e2e import TOKEN, buttons, rows
 from tests.test_requests_flow import rows as harness_rows
+from tests.test_requests_flow import to_question_step
 
 CASE = re.compile(r"M-\d{4}-\d{6}")
 EN = Catalogs(ROOT / "locales").get("en")
@@ -151,10 +152,7 @@ async def test_sqlite_locked_for_a_few_seconds_waits_or_asks_to_retry(tmp_path):
         connection.close()
 
     async def through_consent(user):
-        await harness.feed(text_update(harness.bot, user, "/start", language_code="en"))
-        for data in (callbacks.language("en"), callbacks.ASK, callbacks.flow("topic", "-"),
-                     callbacks.flow("country", "KZ"), callbacks.flow("asker", "self")):
-            await harness.feed(callback_update(harness.bot, user, data))
+        await to_question_step(harness, user, country="KZ")
         await harness.feed(text_update(harness.bot, user, "Locked question"))
         await harness.feed(text_update(harness.bot, user, "Skip"))
 
@@ -192,10 +190,7 @@ async def test_postgres_unreachable_browsing_goes_on_and_filing_resumes(tmp_path
     harness = await start_harness(make_settings(url))
     user = 41
     try:
-        await harness.feed(text_update(harness.bot, user, "/start", language_code="en"))
-        for data in (callbacks.language("en"), callbacks.ASK, callbacks.flow("topic", "-"),
-                     callbacks.flow("country", "TR"), callbacks.flow("asker", "self")):
-            await harness.feed(callback_update(harness.bot, user, data))
+        await to_question_step(harness, user, country="TR")
         await harness.feed(text_update(harness.bot, user, "Question during an outage"))
         await harness.feed(text_update(harness.bot, user, "Skip"))
         await harness.services.interactions.flush()

@@ -12,19 +12,10 @@ from bot.db.models import HelpRequest, Interaction, RequestMessage, User, utcnow
 from bot.handlers import STAFF_COMMANDS
 from bot.services.flood import FloodGuard
 from bot.views import callbacks
-from tests.conftest import make_settings, start_harness, stop_harness
 from tests.support.updates import callback_update, text_update
-from tests.test_requests_flow import ADMIN, STAFF_CHAT, USER, file_request, rows
+from tests.test_requests_flow import ADMIN, USER, desk, file_request, rows  # noqa: F401
 
 OUTSIDER = 666
-
-
-@pytest.fixture
-async def desk(db_url):
-    harness = await start_harness(make_settings(db_url, staff_chat_id=STAFF_CHAT,
-                                                admin_ids=(ADMIN,)))
-    yield harness
-    await stop_harness(harness)
 
 
 async def test_privacy_explains_what_why_how_long_and_who(desk):

@@ -43,6 +43,16 @@ async def say(h, text, user_id=USER, **kwargs):
     await h.feed(text_update(h.bot, user_id, text, **kwargs))
 
 
+async def to_question_step(h, user_id=USER, locale="en", topic="-", country="RU", asker="self"):
+    """Start, pick a language and answer the flow's buttons up to the question text."""
+    await say(h, "/start", user_id=user_id)
+    await press(h, callbacks.language(locale), user_id)
+    await press(h, callbacks.ASK, user_id)
+    await press(h, callbacks.flow("topic", topic), user_id)
+    await press(h, callbacks.flow("country", country), user_id)
+    await press(h, callbacks.flow("asker", asker), user_id)
+
+
 async def file_request(h, text="Работодатель забрал мой паспорт <b>", locale="ru",
                        user_id=USER, agree=True):
     await say(h, "/start", user_id=user_id)
@@ -97,12 +107,7 @@ async def test_refused_consent_stores_nothing(desk):
 
 
 async def test_question_over_limit_is_refused_with_the_limit_named(desk):
-    await say(desk, "/start")
-    await press(desk, callbacks.language("en"))
-    await press(desk, callbacks.ASK)
-    await press(desk, callbacks.flow("topic", "visas"))
-    await press(desk, callbacks.flow("country", "KZ"))
-    await press(desk, callbacks.flow("asker", "self"))
+    await to_question_step(desk, topic="visas", country="KZ")
     await say(desk, "x" * 2001)
     texts = desk.request.sent_texts()
     assert "2001" in texts[-1] and "2000" in texts[-1]
@@ -169,13 +174,7 @@ async def test_restart_in_the_middle_of_the_flow_loses_nothing(db_url):
 
 
 async def test_card_failure_keeps_case_and_retry_posts_it(desk):
-    desk.request.fail_next("sendMessage", 400, "Bad Request: chat not found")
-    await say(desk, "/start")
-    await press(desk, callbacks.language("en"))
-    await press(desk, callbacks.ASK)
-    await press(desk, callbacks.flow("topic", "-"))
-    await press(desk, callbacks.flow("country", "OTHER"))
-    await press(desk, callbacks.flow("asker", "self"))
+    await to_question_step(desk, country="OTHER")
     await say(desk, "Where do I start?")
     await say(desk, "Skip")
     desk.request.fail_next("sendMessage", 400, "Bad Request: chat not found")

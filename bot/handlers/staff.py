@@ -89,20 +89,25 @@ async def find_command(update: Update, ctx: BotContext) -> None:
     await _send(update, ctx, views.staff_list(t, t("Found: {count}", count=len(found)), found, utcnow()))
 
 
-async def stats_command(update: Update, ctx: BotContext) -> None:
-    if await staff_role(update, ctx, "/stats") is None:
+async def _staff_report(update: Update, ctx: BotContext, command: str, render) -> None:
+    if await staff_role(update, ctx, command) is None:
         return await _deny_quietly(update, ctx)
-    figures = await ctx.services.requests.stats()
-    await update.effective_message.reply_text(views.stats(staff_translator(ctx), figures),
-                                              parse_mode=ParseMode.HTML)
+    text = await render(staff_translator(ctx))
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def stats_command(update: Update, ctx: BotContext) -> None:
+    async def render(t):
+        return views.stats(t, await ctx.services.requests.stats())
+
+    await _staff_report(update, ctx, "/stats", render)
 
 
 async def gaps_command(update: Update, ctx: BotContext) -> None:
-    if await staff_role(update, ctx, "/gaps") is None:
-        return await _deny_quietly(update, ctx)
-    rows = await ctx.services.search.gaps()
-    await update.effective_message.reply_text(search_views.gaps(staff_translator(ctx), rows),
-                                              parse_mode=ParseMode.HTML)
+    async def render(t):
+        return search_views.gaps(t, await ctx.services.search.gaps())
+
+    await _staff_report(update, ctx, "/gaps", render)
 
 
 async def staff_command(update: Update, ctx: BotContext) -> None:
