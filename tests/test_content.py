@@ -179,3 +179,33 @@ def test_content_check_command_prints_file_line_and_exits_nonzero(tmp_path, caps
     assert check_content(bad, ROOT / "locales") == 1
     out = capsys.readouterr().out
     assert "en/russia.md:4: error: headings are not allowed" in out
+
+
+def test_missing_cyrillic_is_served_by_transliterating_latin_and_reported(tmp_path):
+    files = {"uz/russia.md": "---\ntitle: \"Rossiya: roʻyxatdan oʻtish\"\nkeywords: [propiska]\n---\n"
+                             "Oʻzbekiston fuqarolari 15 kun. [Sahifa](https://gov.uz/en/migration)\n"}
+    root = write_content(tmp_path, files=files)
+    (root / "uz_Cyrl" / "russia.md").unlink()
+    result = load_content(root)
+    text = result.content.text("uz_Cyrl", "russia")
+    assert text.served_from == "uz transliterated"
+    assert text.title == "Россия: рўйхатдан ўтиш"
+    assert "Ўзбекистон фуқаролари 15 кун" in text.blocks[0]
+    assert 'href="https://gov.uz/en/migration"' in text.blocks[0]
+    assert any("uz_Cyrl/russia.md" in str(p) and p.severity == "warning" for p in result.problems)
+
+
+def test_transliterate_command_drafts_missing_files_marked_for_review(tmp_path):
+    from bot.content.drafts import draft_transliterations
+
+    files = {"uz/russia.md": "---\ntitle: Sugʻurta\nkeywords: [sugʻurta]\n---\nYangi qoida.\n"}
+    root = write_content(tmp_path, files=files)
+    (root / "uz_Cyrl" / "russia.md").unlink()
+    written = draft_transliterations(root, "uz", "uz_Cyrl")
+    assert [p.name for p in written] == ["russia.md"]
+    draft = written[0].read_text(encoding="utf-8")
+    assert "title: Суғурта" in draft and "Янги қоида." in draft and "needs_review" in draft
+    result = load_content(root)
+    assert result.errors == []
+    assert any("draft needs review" in p.message for p in result.problems)
+    assert draft_transliterations(root, "uz", "uz_Cyrl") == []  # never overwrites
