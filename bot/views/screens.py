@@ -167,5 +167,9 @@ def help_screen(t: Translator) -> Screen:
         escape(t("/language — change language")),
         escape(t("/help — this help")),
         escape(t("/cancel — stop what you are doing and go back to the menu")),
+        escape(t("/myrequests — your questions to staff and their answers")),
+        escape(t("/privacy — what we store about you; /mydata and /delete")),
+        "",
+        escape(t("You can also type your question in your own words.")),
     ])
     return Screen(text, InlineKeyboardMarkup([[_button(t("Main menu"), callbacks.MAIN_MENU)]]))
