@@ -64,3 +64,20 @@ def test_db_upgrade_creates_the_schema(tmp_path):
                      DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x/bot.db")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "x" / "bot.db").exists()
+
+
+def test_staff_and_export_commands_from_the_shell(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    assert run_cli("staff", "add", "77", "--role", "admin", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    listed = run_cli("staff", "list", cwd=tmp_path, DATABASE_URL=url)
+    assert "77\tadmin" in listed.stdout
+    assert "77 removed" in run_cli("staff", "remove", "77", cwd=tmp_path, DATABASE_URL=url).stdout
+    assert run_cli("staff", "add", cwd=tmp_path, DATABASE_URL=url).returncode == 2
+    exported = run_cli("export", "requests", "--since", "2026-01-01", "--format", "csv",
+                       cwd=tmp_path, DATABASE_URL=url)
+    assert exported.returncode == 0
+    assert exported.stdout.splitlines()[0].startswith("number,status,created_at,topic_key")
+    out = tmp_path / "interactions.jsonl"
+    result = run_cli("export", "interactions", "--format", "jsonl", "--output", str(out),
+                     cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 0 and out.exists()
