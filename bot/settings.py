@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     staff_chat_id: int | None = None
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_locale: str = "uz"
+    staff_locale: str | None = None  # what staff read cards and reports in; DEFAULT_LOCALE if unset
     content_dir: Path = Path("content")
     locales_dir: Path = Path("locales")
     webhook_url: str | None = None
@@ -42,10 +43,10 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("default_locale")
+    @field_validator("default_locale", "staff_locale")
     @classmethod
-    def _known_locale(cls, value: str) -> str:
-        if value not in LOCALES:
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is not None and value not in LOCALES:
             raise ValueError(f"must be one of {', '.join(LOCALES)}")
         return value
 
@@ -54,7 +55,8 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator("staff_chat_id", "webhook_url", "telegram_bot_token", mode="before")
+    @field_validator("staff_chat_id", "webhook_url", "telegram_bot_token", "staff_locale",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
+from bot.handlers.staff_relay import staff_translator
 from bot.i18n import guess_locale
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def on_error(update: object, ctx: BotContext) -> None:
             await ctx.bot.send_message(chat.id, ctx.t("Sorry, something went wrong on our side. Please try again in a minute."))
         staff_chat = ctx.services.settings.staff_chat_id
         if staff_chat is not None:
-            t = ctx.services.catalogs.get(ctx.services.settings.default_locale)
+            t = staff_translator(ctx)
             await ctx.bot.send_message(staff_chat, t(
                 "⚠️ The bot failed on update {update_id}: {error}. Details are in the log.",
                 update_id=update_id, error=type(ctx.error).__name__))

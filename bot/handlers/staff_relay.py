@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def staff_translator(ctx: BotContext):
-    return ctx.services.catalogs.get(ctx.services.settings.default_locale)
+    settings = ctx.services.settings
+    return ctx.services.catalogs.get(settings.staff_locale or settings.default_locale)
 
 
 async def post_card(ctx: BotContext, request: HelpRequest, question: str) -> bool:
