@@ -13,6 +13,7 @@ from bot.context import BotContext
 from bot.db.engine import make_engine, make_sessionmaker
 from bot.handlers import register
 from bot.handlers.staff_relay import retry_cards
+from bot.ordering import PerUserOrderedProcessor
 from bot.request import RetryingRequest
 from bot.i18n import N_, Catalogs
 from bot.services.container import Services
@@ -146,6 +147,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerUserOrderedProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
