@@ -18,6 +18,8 @@ def ensure_sqlite_folder(database_url: str) -> None:
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
     # WAL lets readers run beside the writer; busy_timeout waits out a briefly locked file.
+    # The driver's own deferred BEGIN is switched off: see _begin_immediate.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -26,11 +28,19 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _begin_immediate(connection) -> None:
+    """Take the write lock when a transaction starts. A deferred transaction that reads and
+    then writes fails at once with "database is locked" when another connection wrote in
+    between, without waiting for the busy timeout; an immediate one waits its turn."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(database_url: str, **options) -> AsyncEngine:
     ensure_sqlite_folder(database_url)
     if make_url(database_url).get_backend_name() == "sqlite":
         engine = create_async_engine(database_url, **options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(database_url, pool_pre_ping=True, **options)
 

@@ -111,6 +111,7 @@ async def _finish(update: Update, ctx: BotContext, flow: Flow, agreed: bool) -> 
                   asker=flow.data["asker"], text=flow.data["text"], locale=ctx.locale,
                   phone=flow.data.get("phone"))
     request = await ctx.services.requests.file(ctx.profile.id, draft)
+    ctx.services.flows.forget(ctx.profile.id)
     await log_interaction(ctx, "ask_filed", topic_key=draft.topic_key)
     await show(update, ctx, views.filed(ctx.t, request.number))
     await post_card(ctx, request, draft.text)
@@ -143,20 +144,22 @@ async def _follow_up_text(update: Update, ctx: BotContext, flow: Flow) -> None:
     await add_follow_up(update, ctx, flow.data["request"])
 
 
-async def add_follow_up(update: Update, ctx: BotContext, request_id: int) -> None:
+async def add_follow_up(update: Update, ctx: BotContext, request_id: int) -> bool:
+    """Add the message to the case; False when the case is no longer the user's to write to."""
     from bot.handlers.staff_relay import post_follow_up
 
     message = update.effective_message
     text = message.text or message.caption or ""
     if not text:
         await message.reply_text(ctx.t("Please write your message as text."))
-        return
+        return True
     if len(text) > QUESTION_LIMIT:
         await message.reply_text(views.question_too_long(ctx.t, len(text)), parse_mode=ParseMode.HTML)
-        return
+        return True
     request = await ctx.services.requests.user_message(request_id, ctx.profile.id, text)
     if request is None:
-        return
+        return False
     await log_interaction(ctx, "follow_up")
     await message.reply_text(views.follow_up_added(ctx.t, request.number), parse_mode=ParseMode.HTML)
     await post_follow_up(ctx, request, text)
+    return True

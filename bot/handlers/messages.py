@@ -22,9 +22,8 @@ async def on_private_message(update: Update, ctx: BotContext) -> None:
         return
     message = update.effective_message
     if message.text or message.caption:
-        awaiting = await ctx.services.requests.awaiting_user(ctx.profile.id)
-        if awaiting is not None:
-            await ask.add_follow_up(update, ctx, awaiting.id)
+        awaiting = await ctx.services.requests.awaiting_request_id(ctx.profile.id)
+        if awaiting is not None and await ask.add_follow_up(update, ctx, awaiting):
             return
     await free_text(update, ctx)
 

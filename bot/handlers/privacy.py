@@ -56,7 +56,8 @@ async def erase_confirmed(update: Update, ctx: BotContext) -> None:
         return
     await ctx.services.interactions.flush()
     await ctx.services.privacy.erase_user(ctx.profile.id)
-    ctx.services.users.forget(ctx.profile.id)
+    for service in (ctx.services.users, ctx.services.flows, ctx.services.requests):
+        service.forget(ctx.profile.id)
     ctx.profile = None
     await update.effective_message.reply_text(ctx.t("Done: your data has been deleted. Send /start to begin again."),
                                               parse_mode=ParseMode.HTML)

@@ -1,8 +1,10 @@
 """Per-user flood limit: past the limit one warning, then silence for a while; others unaffected."""
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass, field
+
+from bot.services.cache import BoundedCache
 
 
 @dataclass
@@ -17,16 +19,13 @@ class FloodGuard:
     def __init__(self, limit: int = 20, window: float = 10.0, cooldown: float = 30.0,
                  max_users: int = 50_000) -> None:
         self.limit, self.window, self.cooldown = limit, window, cooldown
-        self._users: OrderedDict[int, _Window] = OrderedDict()
-        self._max_users = max_users
+        self._users: BoundedCache[int, _Window] = BoundedCache(max_users)
 
     def check(self, user_id: int, now: float) -> str:
         state = self._users.get(user_id)
         if state is None:
-            state = self._users[user_id] = _Window()
-            if len(self._users) > self._max_users:
-                self._users.popitem(last=False)
-        self._users.move_to_end(user_id)
+            state = _Window()
+            self._users.put(user_id, state)
         if now < state.quiet_until:
             return self.DROP
         times = state.times

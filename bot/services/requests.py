@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.db.models import HelpRequest, RequestMessage, utcnow
 from bot.db.repositories import (AuditRepository, FlowRepository, InteractionRepository,
                                  RequestRepository)
+from bot.services.cache import MISSING, BoundedCache
 
 QUESTION_LIMIT = 2000
 ASKERS = ("self", "family_abroad", "family_returned")
@@ -56,8 +57,14 @@ def case_number(request_id: int, created: datetime) -> str:
 
 
 class RequestService:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker, cache_size: int = 10_000) -> None:
         self._sessions = sessions
+        # Per user: (case awaiting their answer, when it was answered) or None. Every plain
+        # message asks this; only this service changes case statuses, so it keeps it current.
+        self._awaiting: BoundedCache[int, tuple[int, datetime] | None] = BoundedCache(cache_size)
+
+    def forget(self, user_id: int) -> None:
+        self._awaiting.pop(user_id)
 
     async def file(self, user_id: int, draft: Draft) -> HelpRequest:
         """Store the request and its first message, and end the user's draft, in one
@@ -138,7 +145,8 @@ class RequestService:
             if status in ("resolved", "closed") and request.resolved_at is None:
                 request.resolved_at = now
             AuditRepository(session).add(staff_id, f"case_{status}", request.number)
-            return request
+        self._awaiting.pop(request.user_id)
+        return request
 
     async def staff_reply(self, request_id: int, staff_id: int, text: str) -> HelpRequest | None:
         async with self._sessions.begin() as session:
@@ -153,7 +161,8 @@ class RequestService:
             request.assignee_id = request.assignee_id or staff_id
             request.first_reply_at = request.first_reply_at or now
             AuditRepository(session).add(staff_id, "case_reply", request.number)
-            return request
+        self._awaiting.put(request.user_id, (request.id, now))
+        return request
 
     async def mark_undelivered(self, request_id: int, staff_id: int | None) -> None:
         """The user blocked the bot: the case says so, and so does the last staff message."""
@@ -168,12 +177,21 @@ class RequestService:
                 thread[-1].delivered = False
             AuditRepository(session).add(staff_id, "case_undelivered", request.number)
 
-    async def awaiting_user(self, user_id: int) -> HelpRequest | None:
-        async with self._sessions() as session:
-            return await RequestRepository(session).awaiting_user(user_id, utcnow() - AWAITING_WINDOW)
+    async def awaiting_request_id(self, user_id: int) -> int | None:
+        cached = self._awaiting.get(user_id, MISSING)
+        if cached is MISSING:
+            async with self._sessions() as session:
+                request = await RequestRepository(session).awaiting_user(
+                    user_id, utcnow() - AWAITING_WINDOW)
+            cached = (request.id, request.updated_at) if request else None
+            self._awaiting.put(user_id, cached)
+        if cached is None or utcnow() - cached[1] > AWAITING_WINDOW:
+            return None
+        return cached[0]
 
     async def user_message(self, request_id: int, user_id: int, text: str) -> HelpRequest | None:
         """A follow-up from the user reopens the case."""
+        self._awaiting.pop(user_id)
         async with self._sessions.begin() as session:
             requests = RequestRepository(session)
             request = await requests.get(request_id)
@@ -184,7 +202,7 @@ class RequestService:
             request.status = "in_progress" if request.assignee_id else "new"
             request.updated_at, request.resolved_at = utcnow(), None
             request.user_blocked = False
-            return request
+        return request
 
     async def queue(self, page: int, per_page: int) -> tuple[list[HelpRequest], int]:
         async with self._sessions() as session:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from bot.content.model import Content
 from bot.db.models import utcnow
 from bot.db.repositories import InteractionRepository
 from bot.search.index import SearchIndex
+from bot.services.cache import BoundedCache
 from bot.search.terms import terms
 
 SNIPPET_LENGTH = 90
@@ -40,8 +40,7 @@ class SearchService:
         self._index: SearchIndex | None = None
         self._content: Content | None = None
         # The last unanswered question per user, to prefill "Ask a person"; bounded.
-        self._last_unanswered: OrderedDict[int, str] = OrderedDict()
-        self._remembered = remembered
+        self._last_unanswered: BoundedCache[int, str] = BoundedCache(remembered)
 
     def rebuild(self, content: Content) -> None:
         self._index = SearchIndex(content)
@@ -55,10 +54,7 @@ class SearchService:
                        snippet(self._content, locale, hit.key)) for hit in hits]
 
     def remember_unanswered(self, user_id: int, query: str) -> None:
-        self._last_unanswered[user_id] = query
-        self._last_unanswered.move_to_end(user_id)
-        while len(self._last_unanswered) > self._remembered:
-            self._last_unanswered.popitem(last=False)
+        self._last_unanswered.put(user_id, query)
 
     def take_unanswered(self, user_id: int) -> str | None:
         return self._last_unanswered.pop(user_id, None)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import User, utcnow
 from bot.db.repositories import UserRepository
+from bot.services.cache import BoundedCache
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,10 @@ class UserProfile:
 class UserService:
     def __init__(self, sessions: async_sessionmaker, cache_size: int = 10_000) -> None:
         self._sessions = sessions
-        self._cache: OrderedDict[int, UserProfile] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: BoundedCache[int, UserProfile] = BoundedCache(cache_size)
 
     def _remember(self, profile: UserProfile) -> UserProfile:
-        self._cache[profile.id] = replace(profile, is_new=False)
-        self._cache.move_to_end(profile.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cache.put(profile.id, replace(profile, is_new=False))
         return profile
 
     async def seen(self, user_id: int, language_code: str | None) -> UserProfile:
@@ -49,7 +45,6 @@ class UserService:
         now = utcnow()
         cached = self._cache.get(user_id)
         if cached is not None and now - cached.last_seen < LAST_SEEN_PRECISION:
-            self._cache.move_to_end(user_id)
             return cached
         try:
             return await self._record_visit(user_id, language_code, now)
