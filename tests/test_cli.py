@@ -81,3 +81,12 @@ def test_staff_and_export_commands_from_the_shell(tmp_path):
     result = run_cli("export", "interactions", "--format", "jsonl", "--output", str(out),
                      cwd=tmp_path, DATABASE_URL=url)
     assert result.returncode == 0 and out.exists()
+
+
+def test_head_revision_read_from_files_matches_alembic():
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
+    assert head_revision() == script.get_current_head()

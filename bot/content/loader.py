@@ -13,6 +13,8 @@ from bot import LOCALES
 from bot.content.markup import parse_body, telegram_length
 from bot.content.model import Content, Fallback, Source, Topic, TopicText
 
+# libyaml's loader when PyYAML was built with it: the same safe subset, several times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KEY_PATTERN = re.compile(r"^[a-z0-9_]{1,32}$")
 TITLE_LIMIT = 48
 BLOCK_LIMIT = 3000
@@ -157,7 +159,7 @@ def load_tree(content_dir: Path, report: _Collector) -> dict[str, Topic]:
     path = content_dir / "topics.yaml"
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except FileNotFoundError:
         report.error(path, 1, "file is missing")
         return {}
@@ -193,7 +195,7 @@ def read_topic_text(path: Path, locale: str, report: _Collector) -> TopicText | 
         return None
     front, body, offset = parts
     try:
-        meta = yaml.safe_load(front) or {}
+        meta = yaml.load(front, Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         report.error(path, 2, f"front matter is not valid YAML: {exc}")
         return None

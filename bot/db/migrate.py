@@ -1,24 +1,60 @@
 """Alembic, driven from code so `run` migrates without a separate step."""
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 
-from bot.db.engine import ensure_sqlite_folder
+from bot.db.engine import ensure_sqlite_folder, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str):
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
     return config
 
 
+def head_revision() -> str:
+    """The newest revision, read from the migration files without importing Alembic."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(source))
+        parents.update(_DOWN_REVISION.findall(source))
+    (head,) = revisions - parents
+    return head
+
+
+async def _current_revision(database_url: str) -> str | None:
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return result.scalar_one_or_none()
+    except Exception:  # no database or no version table yet: Alembic will create them
+        return None
+    finally:
+        await engine.dispose()
+
+
 def upgrade_database(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`. Must be called with no event loop running in this thread."""
+    """Bring the schema to `revision`. Must be called with no event loop running in this thread.
+
+    A database already at the newest revision is left alone without loading Alembic, which
+    keeps the bot's start fast."""
     ensure_sqlite_folder(database_url)
+    if revision == "head" and asyncio.run(_current_revision(database_url)) == head_revision():
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)

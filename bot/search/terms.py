@@ -53,14 +53,19 @@ STOPWORDS = frozenset(
     .split())
 
 
+_SUFFIXES_BY_LENGTH = sorted(
+    {length: {x for x in _UZBEK_SUFFIXES if len(x) == length}
+     for length in {len(x) for x in _UZBEK_SUFFIXES}}.items(), reverse=True)
+
+
 def _light_uzbek_stem(word: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _UZBEK_SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-                word = word[: -len(suffix)]
-                changed = True
+    stripped = True
+    while stripped:
+        stripped = False
+        for length, suffixes in _SUFFIXES_BY_LENGTH:
+            if len(word) - length >= MIN_STEM and word[-length:] in suffixes:
+                word = word[:-length]
+                stripped = True
                 break
     return word
 
