@@ -14,12 +14,16 @@ def translators_guess_first(ctx: BotContext) -> list:
     return [ctx.services.catalogs.get(locale) for locale in order]
 
 
-async def show_main_menu(update: Update, ctx: BotContext, notice: str | None = None) -> None:
+def main_menu_screen(ctx: BotContext) -> screens.Screen:
     content = ctx.services.content.current
+    return ctx.services.screens.get(content, ("main", ctx.locale),
+                                    lambda: screens.main_menu(content, ctx.t, ctx.locale))
+
+
+async def show_main_menu(update: Update, ctx: BotContext, notice: str | None = None) -> None:
+    screen = main_menu_screen(ctx)
     if notice:
-        screen = screens.notice_with_menu(notice, content, ctx.t, ctx.locale)
-    else:
-        screen = screens.main_menu(content, ctx.t, ctx.locale)
+        screen = screens.with_notice(notice, screen)
     await show(update, ctx, screen)
 
 
@@ -29,7 +33,10 @@ async def show_topic(update: Update, ctx: BotContext, key: str, page: int = 0) -
         await log_interaction(ctx, "stale", topic_key=key[:64])
         await show_main_menu(update, ctx, ctx.t("That topic has moved or no longer exists. Here is the main menu."))
         return
-    await show(update, ctx, screens.topic_screen(content, ctx.t, ctx.locale, key, page))
+    screen = ctx.services.screens.get(
+        content, ("topic", ctx.locale, key, page),
+        lambda: screens.topic_screen(content, ctx.t, ctx.locale, key, page))
+    await show(update, ctx, screen)
     await log_interaction(ctx, "page" if page else "view", topic_key=key)
 
 

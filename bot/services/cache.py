@@ -33,3 +33,22 @@ class BoundedCache(Generic[K, V]):
 
     def pop(self, key: K, default=None):
         return self._items.pop(key, default)
+
+
+class ContentMemo:
+    """Remembers values derived from one content version (rendered screens); a new version
+    of the content starts afresh, so an edit is never shown stale."""
+
+    def __init__(self, max_size: int = 4096) -> None:
+        self._max_size = max_size
+        self._content: object = None
+        self._values: BoundedCache = BoundedCache(max_size)
+
+    def get(self, content: object, key: Hashable, build):
+        if content is not self._content:
+            self._content, self._values = content, BoundedCache(self._max_size)
+        value = self._values.get(key, MISSING)
+        if value is MISSING:
+            value = build()
+            self._values.put(key, value)
+        return value

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import Catalogs
+from bot.services.cache import ContentMemo
 from bot.services.content import ContentStore
 from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
@@ -24,6 +25,7 @@ class Services:
     catalogs: Catalogs
     content: ContentStore
     flood: FloodGuard = field(default_factory=FloodGuard)
+    screens: ContentMemo = field(default_factory=ContentMemo)
     # Made in post_init, when the event loop runs; None before.
     engine: AsyncEngine | None = None
     users: UserService | None = None

@@ -152,9 +152,8 @@ def topic_screen(content: Content, t: Translator, locale: str, key: str, page: i
     return Screen(pages[page], InlineKeyboardMarkup(rows))
 
 
-def notice_with_menu(notice: str, content: Content, t: Translator, locale: str) -> Screen:
-    menu = main_menu(content, t, locale)
-    return Screen(f"{escape(notice)}\n\n{menu.text}", menu.keyboard)
+def with_notice(notice: str, screen: Screen) -> Screen:
+    return Screen(f"{escape(notice)}\n\n{screen.text}", screen.keyboard)
 
 
 def help_screen(t: Translator) -> Screen:
