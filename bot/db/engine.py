@@ -38,6 +38,11 @@ def _begin_immediate(connection) -> None:
 def make_engine(database_url: str, **options) -> AsyncEngine:
     ensure_sqlite_folder(database_url)
     if make_url(database_url).get_backend_name() == "sqlite":
+        # SQLite has one writer at a time. One connection makes this process's transactions
+        # queue in the pool, in order, instead of contending for the file lock; the busy
+        # timeout then only waits out other processes.
+        if "poolclass" not in options:
+            options.update(pool_size=1, max_overflow=0, pool_timeout=60)
         engine = create_async_engine(database_url, **options)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
