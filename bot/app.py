@@ -1,6 +1,7 @@
 """Builds the Application. Nothing here runs at import time."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommand
@@ -112,9 +113,14 @@ async def post_init(application: Application) -> None:
     services.staff = StaffService(sessions)
     services.search = SearchService(sessions)
     services.privacy = PrivacyService(sessions)
-    services.content.on_change(services.search.rebuild)
+    # Off the start-up path: the index builds in a thread while polling begins.
+    loop = asyncio.get_running_loop()
+    services.content.on_change(lambda content: loop.run_in_executor(
+        None, services.search.rebuild, content))
     await services.staff.ensure_admins(services.settings.admin_ids)
-    await publish_commands_and_descriptions(application)
+    # Commands and descriptions are published while the bot already answers users.
+    services.background.add(asyncio.create_task(
+        publish_commands_and_descriptions(application), name="publish-commands"))
     if application.job_queue is not None:
         application.job_queue.run_repeating(_flush_interactions, INTERACTION_FLUSH_SECONDS,
                                             name="flush-interactions")
@@ -129,6 +135,9 @@ async def post_init(application: Application) -> None:
 
 async def post_shutdown(application: Application) -> None:
     services = services_of(application)
+    for task in services.background:
+        task.cancel()
+    await asyncio.gather(*services.background, return_exceptions=True)
     if services.interactions is not None:
         await services.interactions.flush()
     if services.engine is not None:

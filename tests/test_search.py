@@ -64,8 +64,7 @@ def test_gibberish_finds_nothing():
 
 def test_results_are_localized_titles_with_snippets():
     service = SearchService()
-    service.rebuild(CONTENT)
-    results = service.search("патент", "uz")
+    results = service.search("патент", "uz", CONTENT)
     assert results and results[0].title == CONTENT.text("uz", results[0].key).title
     assert all(len(r.snippet) <= 90 for r in results)
 

@@ -39,7 +39,7 @@ async def free_text(update: Update, ctx: BotContext) -> None:
         await not_understood(update, ctx)
         return
     query = text[:SEARCH_QUERY_LIMIT]
-    found = ctx.services.search.search(query, ctx.locale)
+    found = ctx.services.search.search(query, ctx.locale, ctx.services.content.current)
     await log_interaction(ctx, "search", query=query, result_count=len(found))
     ctx.services.search.remember_unanswered(ctx.profile.id, text)
     await show(update, ctx, search_views.results(ctx.t, found) if found

@@ -43,12 +43,13 @@ class SearchService:
         self._last_unanswered: BoundedCache[int, str] = BoundedCache(remembered)
 
     def rebuild(self, content: Content) -> None:
-        self._index = SearchIndex(content)
-        self._content = content
+        index = SearchIndex(content)
+        self._index, self._content = index, content
 
-    def search(self, query: str, locale: str) -> list[Result]:
-        if self._index is None or self._content is None:
-            return []
+    def search(self, query: str, locale: str, content: Content) -> list[Result]:
+        """Search `content`; an index still being built for it in the background is built here."""
+        if self._content is not content:
+            self.rebuild(content)
         hits = self._index.search(query)
         return [Result(hit.key, self._content.text(locale, hit.key).title,
                        snippet(self._content, locale, hit.key)) for hit in hits]
