@@ -204,13 +204,9 @@ class FakeTelegram(TelegramState):
         so `lambda: tg.sent(1)[-1]["text"] == "Hi"` works before anything was sent.
         """
         deadline = time.monotonic() + timeout
-        while True:
-            value, error = self._evaluate(predicate)
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_report(predicate, timeout, error))
+        while not (value := self._settled(predicate, deadline, timeout)):
             await asyncio.sleep(interval)
+        return value
 
     def wait_for_sync(self, predicate: Callable[[], Any], timeout: float = 10.0,
                       interval: float = 0.01) -> Any:
@@ -218,13 +214,16 @@ class FakeTelegram(TelegramState):
         if self._loop is not None and self._thread is None and _runs_on(self._loop):
             raise RuntimeError("wait_for_sync() would block the server's loop; use await wait_for()")
         deadline = time.monotonic() + timeout
-        while True:
-            value, error = self._evaluate(predicate)
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_report(predicate, timeout, error))
+        while not (value := self._settled(predicate, deadline, timeout)):
             time.sleep(interval)
+        return value
+
+    def _settled(self, predicate: Callable[[], Any], deadline: float, timeout: float) -> Any:
+        """The predicate's truthy value, a falsy one while there is time, or AssertionError."""
+        value, error = self._evaluate(predicate)
+        if not value and time.monotonic() >= deadline:
+            raise AssertionError(self._timeout_report(predicate, timeout, error))
+        return value
 
     @staticmethod
     def _evaluate(predicate: Callable[[], Any]) -> tuple[Any, Exception | None]:
