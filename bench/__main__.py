@@ -56,36 +56,35 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
     return config.smoke_sized() if args.smoke else config
 
 
-async def _run(config: BenchConfig):
-    from bench.harness import Progress, Run
-
+async def _run(run) -> str | None:
+    """The run; returns what broke it, if an exception did."""
     # SIGTERM (e.g. CI cancelling the job) unwinds like Ctrl-C: everything started is stopped.
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, main_task.cancel)
-    say = Progress()
-    run = Run(config, say)
-    results: dict = {}
-    failure: str | None = None
     try:
-        results = await run.run()
+        await run.run()
     except Exception as exc:  # noqa: BLE001 - reported, and the partial results are still written
-        failure = f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}"
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
-    return run, say, results, failure
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.harness import find_problems
+    from bench.harness import Progress, Run, find_problems
     from bench.report import render_details, render_table, summary_rows, write_json
 
     config = parse_config(argv)
+    say = Progress()
+    run = Run(config, say)
     try:
-        run, say, results, failure = asyncio.run(_run(config))
+        failure = asyncio.run(_run(run))
     except (KeyboardInterrupt, asyncio.CancelledError):
+        run.cleanup(keep=False)
         print("\ninterrupted: everything the benchmark started has been stopped", file=sys.stderr)
         return 130
+    results = run.results
     problems = find_problems(results) + ([failure] if failure else [])
     results["problems"] = problems
     results["finished_at"] = datetime.datetime.now().isoformat(timespec="seconds")

@@ -67,6 +67,7 @@ class Run:
         self.drain_timeout = max(30.0, 4 * config.duration)
         self.start_ups: dict[str, dict[str, float]] = {}
         self.code_versions: dict[str, str | None] = {}
+        self.results: dict = {}
 
     # ------------------------------------------------------------ targets
 
@@ -199,10 +200,12 @@ class Run:
 
     # ------------------------------------------------------------ the whole run
 
-    async def run(self) -> dict:
+    async def run(self) -> None:
+        """Fills self.results as it goes, so a run that breaks still reports what it measured."""
         config = self.config
-        results: dict = {"config": _config_dict(config), "environment": _environment(),
-                         "database_url": self.database_url.split("@")[-1]}
+        results = self.results
+        results.update(config=_config_dict(config), environment=_environment(),
+                       database_url=self.database_url.split("@")[-1])
         self.say(f"outgoing rate limiter: {'ON (paces to Telegram’s 30 msg/s)' if config.rate_limit else 'OFF (TELEGRAM_RATE_LIMIT=false, so the bot’s own speed is measured, not Telegram’s cap)'}")
         self.say(f"search micro-benchmarks, {config.search_queries:,} queries")
         results["search"] = run_search_bench(config.search_queries, config.seed)
@@ -217,7 +220,6 @@ class Run:
         if config.memory_users > 0:
             results["memory"] = await self.measure_memory()
             results["database"]["rows_after_memory"] = await count_rows(self.database_url)
-        return results
 
     def cleanup(self, keep: bool) -> None:
         if keep:

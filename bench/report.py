@@ -73,8 +73,10 @@ def summary_rows(results: dict) -> list[Row]:
                       base.get("cold_start_s"), f"bot ≤ {COLD_START_TARGET_S} s")
         restart.verdict = _judge(restart.bot, COLD_START_TARGET_S)
         rows.append(restart)
-    written = _get(results, "database", "rows_after_load") or {}
-    rows.append(Row("database rows after the load phases", sum(v or 0 for v in written.values())))
+    written = _get(results, "database", "rows_after_load")
+    if written:
+        rows.append(Row("database rows after the load phases",
+                        sum(v or 0 for v in written.values())))
     if memory:
         checkpoint, users = memory["checkpoint_users"], memory["users_answered"]
         rows.append(Row(f"RSS after {checkpoint:,} users (MB)", memory["rss_at_checkpoint_mb"]))
