@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from bot.context import BotContext
 from bot.db.models import utcnow
 from bot.handlers.replies import show
-from bot.handlers.staff_relay import deliver_answer, staff_translator
+from bot.handlers.staff_relay import deliver_answer, staff_card, staff_translator
 from bot.services.requests import QUESTION_LIMIT
 from bot.views import requests as views
 from bot.views import search as search_views
@@ -39,10 +39,6 @@ async def _deny_quietly(update: Update, ctx: BotContext) -> None:
         await unknown_command(update, ctx)
 
 
-async def _send(update: Update, ctx: BotContext, screen) -> None:
-    await show(update, ctx, screen)
-
-
 async def queue_command(update: Update, ctx: BotContext) -> None:
     if await staff_role(update, ctx, "/queue") is None:
         return await _deny_quietly(update, ctx)
@@ -52,7 +48,7 @@ async def queue_command(update: Update, ctx: BotContext) -> None:
 async def show_queue(update: Update, ctx: BotContext, page: int) -> None:
     t = staff_translator(ctx)
     requests, total = await ctx.services.requests.queue(page, QUEUE_PAGE)
-    await _send(update, ctx, views.staff_list(t, t("Open requests, oldest first"), requests,
+    await show(update, ctx, views.staff_list(t, t("Open requests, oldest first"), requests,
                                               utcnow(), page, total, QUEUE_PAGE))
 
 
@@ -66,7 +62,7 @@ async def case_command(update: Update, ctx: BotContext) -> None:
         await update.effective_message.reply_text(t("No case with that number. Use /case M-2026-000123."))
         return
     await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
-    await _send(update, ctx, views.staff_case(t, case.request, case.thread))
+    await show(update, ctx, views.staff_case(t, case.request, case.thread))
 
 
 async def show_staff_case(update: Update, ctx: BotContext, request_id: int, page: int) -> None:
@@ -74,7 +70,7 @@ async def show_staff_case(update: Update, ctx: BotContext, request_id: int, page
     if case is None:
         return
     await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
-    await _send(update, ctx, views.staff_case(staff_translator(ctx), case.request, case.thread, page))
+    await show(update, ctx, views.staff_case(staff_translator(ctx), case.request, case.thread, page))
 
 
 async def find_command(update: Update, ctx: BotContext) -> None:
@@ -86,7 +82,7 @@ async def find_command(update: Update, ctx: BotContext) -> None:
         await update.effective_message.reply_text(t("Write what to look for: /find passport"))
         return
     found = await ctx.services.requests.find(text[:200])
-    await _send(update, ctx, views.staff_list(t, t("Found: {count}", count=len(found)), found, utcnow()))
+    await show(update, ctx, views.staff_list(t, t("Found: {count}", count=len(found)), found, utcnow()))
 
 
 async def _staff_report(update: Update, ctx: BotContext, command: str, render) -> None:
@@ -146,8 +142,7 @@ async def on_staff_button(update: Update, ctx: BotContext, action: str, request_
     first = next((m.text for m in case.thread if m.author == "user"), "")
     message = update.callback_query.message
     if message is not None and request.staff_message_id == message.message_id:
-        await show(update, ctx, views.staff_card(ctx.services.content.current,
-                                                 staff_translator(ctx), request, first))
+        await show(update, ctx, staff_card(ctx, request, first))
     else:
         await show(update, ctx, views.staff_case(staff_translator(ctx), request, case.thread))
 

@@ -19,12 +19,19 @@ def staff_translator(ctx: BotContext):
     return ctx.services.catalogs.get(settings.staff_locale or settings.default_locale)
 
 
+def staff_card(ctx: BotContext, request: HelpRequest, question: str):
+    """The case card in the staff's language, naming the user's language in its own words."""
+    language = ctx.services.catalogs.get(request.locale)("Language name")
+    return views.staff_card(ctx.services.content.current, staff_translator(ctx), request,
+                            question, language)
+
+
 async def post_card(ctx: BotContext, request: HelpRequest, question: str) -> bool:
     """Post the case card to the staff group; a failure leaves it for the retry job."""
     chat_id = ctx.services.settings.staff_chat_id
     if chat_id is None:
         return False
-    screen = views.staff_card(ctx.services.content.current, staff_translator(ctx), request, question)
+    screen = staff_card(ctx, request, question)
     try:
         message = await ctx.bot.send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
                                              reply_markup=screen.keyboard)

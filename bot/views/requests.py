@@ -29,7 +29,6 @@ STATUS_NAMES = {
     "resolved": N_("Resolved"), "closed": N_("Closed"),
 }
 STATUS_ICONS = {"new": "🆕", "in_progress": "🛠", "answered": "💬", "resolved": "✅", "closed": "🔒"}
-LANGUAGE_NAMES = {"uz": "Oʻzbekcha", "uz_Cyrl": "Ўзбекча", "ru": "Русский", "en": "English"}
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -203,13 +202,14 @@ def staff_answer_for_user(t: Translator, number: str, text: str) -> Screen:
 
 # What staff see. Staff read in the bot's default locale.
 
-def staff_card(content: Content, t: Translator, request: HelpRequest, question: str) -> Screen:
+def staff_card(content: Content, t: Translator, request: HelpRequest, question: str,
+               language_name: str) -> Screen:
     lines = [
         f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
         f"{escape(t(STATUS_NAMES[request.status]))}",
         escape(t("Topic: {topic}", topic=topic_title(content, t.locale, request.topic_key, t))),
         escape(t("Country: {country}", country=t(COUNTRY_NAMES[request.country]))),
-        escape(t("Language: {language}", language=LANGUAGE_NAMES.get(request.locale, request.locale))),
+        escape(t("Language: {language}", language=language_name)),
         escape(t("Asking: {asker}", asker=t(ASKER_NAMES[request.asker]))),
         escape(t("Phone: {phone}", phone=request.phone or "—")),
         escape(t("Received: {time}", time=_when(request.created_at))),
