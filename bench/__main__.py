@@ -45,6 +45,11 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
                              "by default so the bot's own speed is measured")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds of everything, for CI; writes results/smoke.json")
+    parser.add_argument("--only", choices=("bot", "baseline"),
+                        help="measure one target only, e.g. while profiling (no ratios)")
+    parser.add_argument("--rates", type=lambda v: tuple(float(r) for r in v.split(",")),
+                        help="updates/s of the latency phases, comma-separated, instead of "
+                             "fractions of the baseline's saturation (with --only bot)")
     parser.add_argument("--output", type=Path,
                         help="JSON file (default bench/results/<date>.json)")
     args = parser.parse_args(argv)
@@ -52,7 +57,8 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
         parser.error("--users and --duration must be positive, --memory-users at least 0")
     config = BenchConfig(users=args.users, duration=args.duration, memory_users=args.memory_users,
                          memory_deadline=args.memory_deadline, postgres=args.postgres,
-                         rate_limit=args.rate_limit, output=args.output)
+                         rate_limit=args.rate_limit, output=args.output, only=args.only,
+                         rates=args.rates)
     return config.smoke_sized() if args.smoke else config
 
 

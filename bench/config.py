@@ -42,6 +42,8 @@ class BenchConfig:
     smoke: bool = False
     seed: int = 20_240_501
     output: Path | None = None
+    only: str | None = None           # "bot" or "baseline": measure just that one (profiling)
+    rates: tuple[float, ...] | None = None  # latency-phase rates instead of the baseline's
     load_fractions: tuple[float, ...] = field(default=LOAD_FRACTIONS)
 
     @property

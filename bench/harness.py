@@ -212,8 +212,13 @@ class Run:
         if config.postgres:
             self.say("PostgreSQL: dropping and recreating schema public")
             await reset_postgres(self.database_url)
-        results["baseline"] = await self.measure("baseline", self._baseline, None)
-        results["bot"] = await self.measure("bot", self._bot, results["baseline"]["rates_per_s"])
+        rates = list(config.rates) if config.rates else None
+        if config.only != "bot":
+            results["baseline"] = await self.measure("baseline", self._baseline, rates)
+            rates = rates or results["baseline"]["rates_per_s"]
+        if config.only == "baseline":
+            return
+        results["bot"] = await self.measure("bot", self._bot, rates)
         rows = await count_rows(self.database_url)
         results["database"] = {"kind": config.database_kind, "rows_after_load": rows,
                                "bytes_after_load": database_bytes(self.database_url)}
