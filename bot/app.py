@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from telegram import BotCommand
@@ -10,12 +11,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 from bot import LOCALES
+from bot.api import AgencyBot
 from bot.context import BotContext
-from bot.db.engine import make_engine, make_sessionmaker
+from bot.db.engine import make_engine, make_read_engine, make_sessionmaker
 from bot.handlers import register
 from bot.handlers.staff_relay import retry_cards
 from bot.ordering import PerUserOrderedProcessor
-from bot.request import RetryingRequest
+from bot.request import AiohttpRequest
 from bot.i18n import N_, Catalogs
 from bot.services.container import Services
 from bot.services.content import ContentStore
@@ -30,7 +32,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-INTERACTION_FLUSH_SECONDS = 1.0
+WRITE_FLUSH_SECONDS = 1.0
 CARD_RETRY_SECONDS = 30.0
 DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
@@ -84,8 +86,8 @@ async def publish_commands_and_descriptions(application: Application) -> None:
             log.warning("could not set commands/description for %s: %s", code or "default", exc)
 
 
-async def _flush_interactions(ctx: BotContext) -> None:
-    await ctx.services.interactions.flush()
+async def _flush_writes(ctx: BotContext) -> None:
+    await ctx.services.flush_writes()
 
 
 async def _reload_content(ctx: BotContext) -> None:
@@ -102,13 +104,25 @@ async def _apply_retention(ctx: BotContext) -> None:
     log.info("retention: %d interactions and %d closed requests deleted", interactions, requests)
 
 
+def _build_search_index(search: SearchService, content) -> None:
+    search.rebuild(content)
+    # Content, catalogs and index are hundreds of thousands of objects that live as long as
+    # the process. Left to the cyclic garbage collector, every full collection walks them
+    # all and stops the bot for ~100 ms; frozen, they are skipped. (Freed data still goes
+    # away by reference counting.)
+    gc.freeze()
+
+
 async def post_init(application: Application) -> None:
     services = services_of(application)
-    services.engine = make_engine(services.settings.database_url)
+    url = services.settings.database_url
+    services.engine = make_engine(url)
+    services.read_engine = make_read_engine(url, services.engine)
     sessions = make_sessionmaker(services.engine)
-    services.users = UserService(sessions)
+    reads = make_sessionmaker(services.read_engine)
+    services.users = UserService(sessions, reads)
     services.interactions = InteractionLog(sessions)
-    services.flows = FlowService(sessions)
+    services.flows = FlowService(sessions, reads)
     services.requests = RequestService(sessions)
     services.staff = StaffService(sessions)
     services.search = SearchService(sessions)
@@ -116,14 +130,14 @@ async def post_init(application: Application) -> None:
     # Off the start-up path: the index builds in a thread while polling begins.
     loop = asyncio.get_running_loop()
     services.content.on_change(lambda content: loop.run_in_executor(
-        None, services.search.rebuild, content))
+        None, _build_search_index, services.search, content))
     await services.staff.ensure_admins(services.settings.admin_ids)
     # Commands and descriptions are published while the bot already answers users.
     services.background.add(asyncio.create_task(
         publish_commands_and_descriptions(application), name="publish-commands"))
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_flush_interactions, INTERACTION_FLUSH_SECONDS,
-                                            name="flush-interactions")
+        application.job_queue.run_repeating(_flush_writes, WRITE_FLUSH_SECONDS,
+                                            name="flush-writes")
         application.job_queue.run_repeating(retry_cards, CARD_RETRY_SECONDS, name="retry-cards")
         application.job_queue.run_repeating(_purge_drafts, 3600, name="purge-drafts")
         application.job_queue.run_repeating(_apply_retention, 24 * 3600, first=60,
@@ -138,10 +152,10 @@ async def post_shutdown(application: Application) -> None:
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
-    if services.interactions is not None:
-        await services.interactions.flush()
-    if services.engine is not None:
-        await services.engine.dispose()
+    if services.users is not None:
+        await services.flush_writes()
+    for engine in {services.read_engine, services.engine} - {None}:
+        await engine.dispose()
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
@@ -150,23 +164,21 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     content = ContentStore(settings.content_dir)
     content.load()
     api = settings.telegram_api_url
+    bot = AgencyBot(
+        settings.require_token(),
+        base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
+        request=request or AiohttpRequest(connection_pool_size=64),
+        get_updates_request=request or AiohttpRequest(read_timeout=30.0),
+        rate_limiter=AIORateLimiter(max_retries=3) if settings.telegram_rate_limit else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(settings.require_token())
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerUserOrderedProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
-    if request is None:
-        builder = builder.request(RetryingRequest(connection_pool_size=64)).get_updates_request(
-            RetryingRequest(read_timeout=30.0))
-    else:
-        builder = builder.request(request).get_updates_request(request)
-    if settings.telegram_rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     application.bot_data["services"] = Services(settings=settings, catalogs=catalogs,
                                                 content=content)

@@ -37,7 +37,7 @@ async def test_mydata_sends_everything_stored_as_a_file(desk):
 
 async def test_mydata_document_content(desk):
     await file_request(desk, text="My question")
-    await desk.services.interactions.flush()
+    await desk.services.flush_writes()
     document = json.loads(await desk.services.privacy.export_user(USER))
     assert document["settings"]["locale"] == "ru"
     (request,) = document["requests"]
@@ -63,7 +63,7 @@ async def test_delete_erases_user_data_and_staff_see_deleted_case(desk):
 async def test_retention_deletes_old_interactions_and_closed_requests(desk):
     await file_request(desk)
     (request,) = await rows(desk, HelpRequest)
-    await desk.services.interactions.flush()
+    await desk.services.flush_writes()
     old = utcnow() - timedelta(days=400)
     async with AsyncSession(desk.services.engine) as session, session.begin():
         await session.execute(update(Interaction).values(created_at=old))
@@ -75,7 +75,7 @@ async def test_retention_deletes_old_interactions_and_closed_requests(desk):
 
 async def test_interactions_never_store_the_telegram_id(desk):
     await file_request(desk)
-    await desk.services.interactions.flush()
+    await desk.services.flush_writes()
     for interaction in await rows(desk, Interaction):
         assert str(USER) not in interaction.user_key
 

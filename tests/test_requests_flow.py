@@ -25,6 +25,7 @@ async def desk(db_url):
 
 
 async def rows(harness, model):
+    await harness.services.flush_writes()
     async with AsyncSession(harness.services.engine) as session:
         return list((await session.execute(select(model))).scalars())
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READER_CONNECTIONS = 2
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
@@ -48,6 +49,29 @@ def make_engine(database_url: str, **options) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(database_url, pool_pre_ping=True, **options)
+
+
+def _tune_sqlite_reader(dbapi_connection, _record) -> None:
+    # Autocommit: each lookup is one statement on its own snapshot, with no BEGIN to send.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def make_read_engine(database_url: str, writer: AsyncEngine) -> AsyncEngine:
+    """For lookups on the hot path. SQLite: a small pool of read-only connections that, in
+    WAL mode, read beside the one writer instead of queueing behind a batch it is writing.
+    Other databases (and an in-memory SQLite, which a second pool could not see) read
+    through the writer's pool."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return writer
+    engine = create_async_engine(database_url, pool_size=READER_CONNECTIONS, max_overflow=0,
+                                 pool_timeout=60)
+    event.listen(engine.sync_engine, "connect", _tune_sqlite_reader)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

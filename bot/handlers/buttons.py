@@ -1,12 +1,18 @@
 """Every inline button arrives here and goes to its feature by the parsed callback kind."""
 from __future__ import annotations
 
-from telegram import Update
+import asyncio
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.handlers import ask, cases, navigation, privacy, staff
 from bot.handlers.replies import log_interaction, show
 from bot.views import callbacks, screens
+
+log = logging.getLogger(__name__)
 
 
 async def _stale(update: Update, ctx: BotContext, pressed=None) -> None:
@@ -85,10 +91,19 @@ ROUTES = {
 }
 
 
+async def _stop_spinner(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except BadRequest as exc:  # pressed before a restart: too old to answer, still handled
+        log.info("callback query not answered: %s", exc.message)
+
+
 async def on_button(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
-    await query.answer()
     pressed = callbacks.parse(query.data)
     if ctx.profile is None:
+        await _stop_spinner(query)
         return
-    await ROUTES.get(pressed.kind if pressed else "", _stale)(update, ctx, pressed)
+    route = ROUTES.get(pressed.kind if pressed else "", _stale)
+    # The spinner stops while the screen changes: a press costs one round trip, not two.
+    await asyncio.gather(_stop_spinner(query), route(update, ctx, pressed))

@@ -34,7 +34,7 @@ async def privacy(update: Update, ctx: BotContext) -> None:
 async def my_data(update: Update, ctx: BotContext) -> None:
     if ctx.profile is None:
         return
-    await ctx.services.interactions.flush()
+    await ctx.services.flush_writes()
     document = await ctx.services.privacy.export_user(ctx.profile.id)
     await ctx.bot.send_document(update.effective_chat.id,
                                 InputFile(document, filename="my-data.json"),
@@ -54,7 +54,7 @@ async def delete_command(update: Update, ctx: BotContext) -> None:
 async def erase_confirmed(update: Update, ctx: BotContext) -> None:
     if ctx.profile is None:
         return
-    await ctx.services.interactions.flush()
+    await ctx.services.flush_writes()
     await ctx.services.privacy.erase_user(ctx.profile.id)
     for service in (ctx.services.users, ctx.services.flows, ctx.services.requests):
         service.forget(ctx.profile.id)

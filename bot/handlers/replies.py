@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import LinkPreviewOptions, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
@@ -13,16 +12,15 @@ from bot.views.screens import Screen
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
 
 async def show(update: Update, ctx: BotContext, screen: Screen) -> None:
     query = update.callback_query
-    if query is not None and query.message is not None and query.message.is_accessible:
+    message = query.message if query is not None else None
+    if message is not None and message.is_accessible:
         try:
-            await query.edit_message_text(screen.text, parse_mode=ParseMode.HTML,
-                                          reply_markup=screen.keyboard,
-                                          link_preview_options=NO_PREVIEW)
+            await ctx.bot.call("editMessageText", {"chat_id": message.chat.id,
+                                                   "message_id": message.message_id,
+                                                   **screen.message_parameters})
             return
         except BadRequest as exc:
             if "not modified" in exc.message:
@@ -31,8 +29,7 @@ async def show(update: Update, ctx: BotContext, screen: Screen) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await ctx.bot.send_message(chat.id, screen.text, parse_mode=ParseMode.HTML,
-                               reply_markup=screen.keyboard, link_preview_options=NO_PREVIEW)
+    await ctx.bot.call("sendMessage", {"chat_id": chat.id, **screen.message_parameters})
 
 
 async def log_interaction(ctx: BotContext, kind: str, topic_key: str | None = None,

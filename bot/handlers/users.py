@@ -16,6 +16,8 @@ async def load_user(update: Update, ctx: BotContext) -> None:
     if user is None or user.is_bot:
         return
     ctx.profile = await ctx.services.users.seen(user.id, user.language_code)
+    if ctx.profile.is_new:
+        ctx.services.note_new_user(user.id)
     ctx.locale = ctx.profile.locale or guess_locale(
         user.language_code, ctx.services.settings.default_locale)
 

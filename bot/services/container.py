@@ -29,6 +29,7 @@ class Services:
     background: set = field(default_factory=set)  # start-up tasks still running
     # Made in post_init, when the event loop runs; None before.
     engine: AsyncEngine | None = None
+    read_engine: AsyncEngine | None = None  # the same as `engine` but for SQLite files
     users: UserService | None = None
     interactions: InteractionLog | None = None
     flows: FlowService | None = None
@@ -36,3 +37,15 @@ class Services:
     staff: StaffService | None = None
     search: SearchService | None = None
     privacy: PrivacyService | None = None
+
+    async def flush_writes(self) -> None:
+        """Save what is batched in memory: users first, then their drafts and what they did."""
+        await self.users.flush()
+        await self.flows.flush()
+        await self.interactions.flush()
+
+    def note_new_user(self, user_id: int) -> None:
+        """Someone the database has never seen has no draft and no case: the caches that
+        would ask the database on their first plain message can answer at once."""
+        self.flows.know_none(user_id)
+        self.requests.know_none(user_id)

@@ -26,13 +26,13 @@ class InteractionRecord:
 
 
 class InteractionLog:
-    """Buffers records and writes them together; a failed write keeps them for the next try."""
+    """Buffers records and writes them together when the bot flushes (every second, users
+    first, so no record is written before its user); a failed write keeps them for the next
+    try."""
 
-    def __init__(self, sessions: async_sessionmaker, batch_size: int = 200,
-                 max_pending: int = 100_000) -> None:
+    def __init__(self, sessions: async_sessionmaker, max_pending: int = 100_000) -> None:
         self._sessions = sessions
         self._pending: list[InteractionRecord] = []
-        self._batch_size = batch_size
         self._max_pending = max_pending
         self.written = 0
 
@@ -46,8 +46,6 @@ class InteractionLog:
             dropped = len(self._pending) - self._max_pending
             del self._pending[:dropped]
             log.error("interaction log backlog full: %d oldest records dropped", dropped)
-        if len(self._pending) >= self._batch_size:
-            await self.flush()
 
     async def flush(self) -> int:
         if not self._pending:
@@ -55,7 +53,7 @@ class InteractionLog:
         batch, self._pending = self._pending, []
         try:
             async with self._sessions.begin() as session:
-                InteractionRepository(session).add_many([asdict(r) for r in batch])
+                await InteractionRepository(session).add_many([asdict(r) for r in batch])
         except (OperationalError, DBAPIError, OSError) as exc:
             self._pending[:0] = batch
             log.warning("interaction log write failed, %d kept for retry: %s", len(batch), exc)

@@ -66,6 +66,10 @@ class RequestService:
     def forget(self, user_id: int) -> None:
         self._awaiting.pop(user_id)
 
+    def know_none(self, user_id: int) -> None:
+        """The user has no case awaiting their answer (they are new)."""
+        self._awaiting.put(user_id, None)
+
     async def file(self, user_id: int, draft: Draft) -> HelpRequest:
         """Store the request and its first message, and end the user's draft, in one
         transaction: returns only after the commit, and a failure leaves the draft intact."""

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,10 +20,23 @@ PAGE_MARGIN = 96
 BREADCRUMB_SEPARATOR = " › "
 
 
+NO_LINK_PREVIEW = json.dumps({"is_disabled": True})
+
+
 @dataclass(frozen=True)
 class Screen:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+
+    @cached_property
+    def message_parameters(self) -> dict[str, str]:
+        """The screen as sendMessage/editMessageText parameters (HTML, no link preview),
+        encoded once: screens are memoized, and a press shows one that was shown before."""
+        parameters = {"text": self.text, "parse_mode": "HTML",
+                      "link_preview_options": NO_LINK_PREVIEW}
+        if self.keyboard is not None:
+            parameters["reply_markup"] = json.dumps(self.keyboard.to_dict(), ensure_ascii=False)
+        return parameters
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
