@@ -13,7 +13,7 @@ from telegram.request import BaseRequest
 from bot import LOCALES
 from bot.api import AgencyBot
 from bot.context import BotContext
-from bot.db.engine import make_engine, make_read_engine, make_sessionmaker
+from bot.db.engine import Reader, make_engine, make_sessionmaker
 from bot.handlers import register
 from bot.handlers.staff_relay import retry_cards
 from bot.ordering import PerUserOrderedProcessor
@@ -117,9 +117,8 @@ async def post_init(application: Application) -> None:
     services = services_of(application)
     url = services.settings.database_url
     services.engine = make_engine(url)
-    services.read_engine = make_read_engine(url, services.engine)
     sessions = make_sessionmaker(services.engine)
-    reads = make_sessionmaker(services.read_engine)
+    services.reader = reads = Reader(url, sessions)
     services.users = UserService(sessions, reads)
     services.interactions = InteractionLog(sessions)
     services.flows = FlowService(sessions, reads)
@@ -154,8 +153,10 @@ async def post_shutdown(application: Application) -> None:
     await asyncio.gather(*services.background, return_exceptions=True)
     if services.users is not None:
         await services.flush_writes()
-    for engine in {services.read_engine, services.engine} - {None}:
-        await engine.dispose()
+    if services.reader is not None:
+        services.reader.close()
+    if services.engine is not None:
+        await services.engine.dispose()
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:

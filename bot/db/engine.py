@@ -1,14 +1,19 @@
 """Engines and sessions, made in `post_init` and disposed in `post_shutdown`."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-READER_CONNECTIONS = 2
+# A lookup blocks the event loop while it waits: it gives up soon and the caller copes.
+SQLITE_READER_BUSY_TIMEOUT_MS = 200
+T = TypeVar("T")
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
@@ -55,23 +60,41 @@ def _tune_sqlite_reader(dbapi_connection, _record) -> None:
     # Autocommit: each lookup is one statement on its own snapshot, with no BEGIN to send.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_READER_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA query_only=ON")
     cursor.close()
 
 
-def make_read_engine(database_url: str, writer: AsyncEngine) -> AsyncEngine:
-    """For lookups on the hot path. SQLite: a small pool of read-only connections that, in
-    WAL mode, read beside the one writer instead of queueing behind a batch it is writing.
-    Other databases (and an in-memory SQLite, which a second pool could not see) read
-    through the writer's pool."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return writer
-    engine = create_async_engine(database_url, pool_size=READER_CONNECTIONS, max_overflow=0,
-                                 pool_timeout=60)
-    event.listen(engine.sync_engine, "connect", _tune_sqlite_reader)
-    return engine
+class Reader:
+    """Lookups by key on the hot path (a user, a draft): `await reader.run(work)` with
+    `work(session)` a plain synchronous function.
+
+    SQLite file: a read-only connection used in the event loop's own thread. A lookup by
+    key takes microseconds, far less than handing it to the driver's thread and back, which
+    under load waits for the busy loop several times per query; and in WAL mode a reader
+    never waits for the writer. Other databases (and an in-memory SQLite, which a second
+    connection could not see): the given async sessions."""
+
+    def __init__(self, database_url: str, sessions: async_sessionmaker) -> None:
+        self._sessions = sessions
+        self._engine = None
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._engine = create_engine(url.set(drivername="sqlite"), pool_size=1,
+                                         max_overflow=0)
+            event.listen(self._engine, "connect", _tune_sqlite_reader)
+            self._local = sessionmaker(self._engine, expire_on_commit=False)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        if self._engine is None:
+            async with self._sessions() as session:
+                return await session.run_sync(work)
+        with self._local() as session:
+            return work(session)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

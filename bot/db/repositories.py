@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.db.models import (AuditEntry, FlowState, HelpRequest, Interaction, RequestMessage,
                            StaffMember, User)
@@ -62,6 +63,16 @@ def _keep_identity_of_known_users(upsert: Insert) -> Insert:
 def _replace_draft(upsert: Insert) -> Insert:
     return upsert.on_conflict_do_update(index_elements=[FlowState.user_id], set_={
         name: getattr(upsert.excluded, name) for name in ("flow", "step", "data", "updated_at")})
+
+
+# Lookups by key for `Reader.run`: plain functions of a synchronous session.
+
+def find_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def find_draft(session: Session, user_id: int) -> FlowState | None:
+    return session.get(FlowState, user_id)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.engine import Reader
 from bot.i18n import Catalogs
 from bot.services.cache import ContentMemo
 from bot.services.content import ContentStore
@@ -29,7 +30,7 @@ class Services:
     background: set = field(default_factory=set)  # start-up tasks still running
     # Made in post_init, when the event loop runs; None before.
     engine: AsyncEngine | None = None
-    read_engine: AsyncEngine | None = None  # the same as `engine` but for SQLite files
+    reader: Reader | None = None
     users: UserService | None = None
     interactions: InteractionLog | None = None
     flows: FlowService | None = None

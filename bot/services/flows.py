@@ -8,11 +8,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.db.engine import Reader
 from bot.db.models import utcnow
-from bot.db.repositories import FlowRepository
+from bot.db.repositories import FlowRepository, find_draft
 from bot.services.cache import MISSING, BoundedCache
 from bot.services.users import DATABASE_ERRORS
 
@@ -41,10 +43,10 @@ class FlowService:
     second's steps, and a step of the form costs no transaction of its own. Only the one
     polling process writes drafts."""
 
-    def __init__(self, sessions: async_sessionmaker, reads: async_sessionmaker | None = None,
+    def __init__(self, sessions: async_sessionmaker, reader: Reader,
                  cache_size: int = 10_000) -> None:
         self._sessions = sessions
-        self._reads = reads or sessions
+        self._reader = reader
         self._cache: BoundedCache[int, Saved | None] = BoundedCache(cache_size)
         # Per user, what the next flush writes: the draft, or None to delete it.
         self._pending: dict[int, Saved | None] = {}
@@ -55,8 +57,7 @@ class FlowService:
         if saved is MISSING:
             saved = self._pending.get(user_id, MISSING)
         if saved is MISSING:
-            async with self._reads() as session:
-                state = await FlowRepository(session).get(user_id)
+            state = await self._reader.run(partial(find_draft, user_id=user_id))
             saved = None if state is None else Saved(
                 Flow(state.flow, state.step, json.loads(state.data)), state.updated_at)
             self._cache.put(user_id, saved)

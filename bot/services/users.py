@@ -6,12 +6,14 @@ import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.db.engine import Reader
 from bot.db.models import utcnow
-from bot.db.repositories import UserRepository
+from bot.db.repositories import UserRepository, find_user
 from bot.services.cache import BoundedCache
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,10 @@ class UserService:
     the interaction log's. A crowd of new users then costs one statement a second instead of
     a transaction each, queued behind one another on SQLite's single writer."""
 
-    def __init__(self, sessions: async_sessionmaker, reads: async_sessionmaker | None = None,
+    def __init__(self, sessions: async_sessionmaker, reader: Reader,
                  cache_size: int = 10_000, max_pending: int = 100_000) -> None:
         self._sessions = sessions
-        self._reads = reads or sessions
+        self._reader = reader
         self._cache: BoundedCache[int, UserProfile] = BoundedCache(cache_size)
         # Per user, the row the next flush writes; bounded like the interaction log's backlog.
         self._pending: dict[int, dict] = {}
@@ -120,8 +122,7 @@ class UserService:
         """A user not in the cache: from the rows waiting to be written, else the database."""
         row = self._pending.get(user_id) or self._saving.get(user_id)
         if row is None:
-            async with self._reads() as session:
-                user = await UserRepository(session).get(user_id)
+            user = await self._reader.run(partial(find_user, user_id=user_id))
             if user is None:
                 return None
             row = {"id": user.id, "pseudonym": user.pseudonym, "locale": user.locale,
