@@ -86,8 +86,19 @@ async def publish_commands_and_descriptions(application: Application) -> None:
             log.warning("could not set commands/description for %s: %s", code or "default", exc)
 
 
-async def _flush_writes(ctx: BotContext) -> None:
-    await ctx.services.flush_writes()
+async def _save_batches(services: Services) -> None:
+    """Batched writes are saved a second after the last save ended. (A repeating job would
+    start the next save while a slow one, under a crowd, still runs: skipped runs and
+    warnings instead of back-pressure.) A save is never cut off mid-way by shutdown, which
+    saves what is left itself."""
+    while True:
+        await asyncio.sleep(WRITE_FLUSH_SECONDS)
+        try:
+            await asyncio.shield(services.flush_writes())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the loop must outlive one bad batch
+            log.exception("saving batched writes failed")
 
 
 async def _reload_content(ctx: BotContext) -> None:
@@ -131,12 +142,11 @@ async def post_init(application: Application) -> None:
     services.content.on_change(lambda content: loop.run_in_executor(
         None, _build_search_index, services.search, content))
     await services.staff.ensure_admins(services.settings.admin_ids)
+    services.background.add(asyncio.create_task(_save_batches(services), name="save-batches"))
     # Commands and descriptions are published while the bot already answers users.
     services.background.add(asyncio.create_task(
         publish_commands_and_descriptions(application), name="publish-commands"))
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_flush_writes, WRITE_FLUSH_SECONDS,
-                                            name="flush-writes")
         application.job_queue.run_repeating(retry_cards, CARD_RETRY_SECONDS, name="retry-cards")
         application.job_queue.run_repeating(_purge_drafts, 3600, name="purge-drafts")
         application.job_queue.run_repeating(_apply_retention, 24 * 3600, first=60,

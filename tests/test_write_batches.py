@@ -2,6 +2,7 @@
 written twice, nothing comes back after it was erased, and values survive the trip."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from bot.db.models import FlowState, Interaction, User, utcnow
 from bot.db.repositories import InteractionRepository, UserRepository
 from bot.services.flows import Flow, FlowService
 from bot.services.users import UserService
+from tests.conftest import make_settings, start_harness, stop_harness
+from tests.support.updates import text_update
 
 
 @pytest.fixture
@@ -135,3 +138,18 @@ async def test_the_user_row_is_read_while_a_batch_waits_to_be_written(database):
     assert (await users.seen(701, "en")).pseudonym == first.pseudonym
     async with sessions() as session:
         assert await UserRepository(session).get(701) is None
+
+
+async def test_the_running_bot_saves_its_batches_by_itself(db_url):
+    harness = await start_harness(make_settings(db_url))
+    try:
+        await harness.feed(text_update(harness.bot, 801, "/start"))
+        sessions = make_sessionmaker(harness.services.engine)
+        for _ in range(50):  # saved about a second later, without anyone asking
+            if await all_rows(sessions, User) and await all_rows(sessions, Interaction):
+                break
+            await asyncio.sleep(0.1)
+        assert [u.id for u in await all_rows(sessions, User)] == [801]
+        assert [i.kind for i in await all_rows(sessions, Interaction)] == ["command"]
+    finally:
+        await stop_harness(harness)

@@ -27,7 +27,7 @@ class Services:
     content: ContentStore
     flood: FloodGuard = field(default_factory=FloodGuard)
     screens: ContentMemo = field(default_factory=ContentMemo)
-    background: set = field(default_factory=set)  # start-up tasks still running
+    background: set = field(default_factory=set)  # tasks beside the updates, cancelled at shutdown
     # Made in post_init, when the event loop runs; None before.
     engine: AsyncEngine | None = None
     reader: Reader | None = None
