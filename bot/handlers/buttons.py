@@ -106,4 +106,5 @@ async def on_button(update: Update, ctx: BotContext) -> None:
         return
     route = ROUTES.get(pressed.kind if pressed else "", _stale)
     # The spinner stops while the screen changes: a press costs one round trip, not two.
-    await asyncio.gather(_stop_spinner(query), route(update, ctx, pressed))
+    # The new screen goes out first: it is what the user is waiting to see.
+    await asyncio.gather(route(update, ctx, pressed), _stop_spinner(query))
