@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.db.engine import Reader, make_engine, make_sessionmaker
 from bot.db.models import FlowState, Interaction, User, utcnow
-from bot.db.repositories import InteractionRepository, UserRepository
+from bot.db.repositories import InteractionRepository
 from bot.services.flows import Flow, FlowService
 from bot.services.users import UserService
 from tests.conftest import make_settings, start_harness, stop_harness
@@ -137,7 +137,7 @@ async def test_the_user_row_is_read_while_a_batch_waits_to_be_written(database):
     await users.seen(702, "en")  # 701 leaves the cache before its row is written
     assert (await users.seen(701, "en")).pseudonym == first.pseudonym
     async with sessions() as session:
-        assert await UserRepository(session).get(701) is None
+        assert await session.get(User, 701) is None
 
 
 async def test_the_running_bot_saves_its_batches_by_itself(db_url):

@@ -79,9 +79,6 @@ def find_draft(session: Session, user_id: int) -> FlowState | None:
 class UserRepository:
     session: AsyncSession
 
-    async def get(self, user_id: int) -> User | None:
-        return await self.session.get(User, user_id)
-
     async def save_visits(self, rows: list[dict]) -> None:
         """Insert new users and update known ones."""
         await _insert_rows(self.session, User.__table__, rows, _keep_identity_of_known_users)
@@ -151,9 +148,6 @@ class AuditRepository:
 @dataclass
 class FlowRepository:
     session: AsyncSession
-
-    async def get(self, user_id: int) -> FlowState | None:
-        return await self.session.get(FlowState, user_id)
 
     async def write(self, drafts: dict[int, tuple[str, str, str, datetime] | None]) -> None:
         """Per user: (flow, step, data, updated_at) to keep, or None to delete the draft."""
