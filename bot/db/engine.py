@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,11 +15,17 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # A lookup blocks the event loop while it waits: it gives up soon and the caller copes.
 SQLITE_READER_BUSY_TIMEOUT_MS = 200
 T = TypeVar("T")
+# What a database that is away or locked raises; callers keep their data and try again.
+DATABASE_ERRORS = (OperationalError, DBAPIError, OSError, ConnectionError)
+
+
+def _is_sqlite_file(url) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if _is_sqlite_file(url):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -79,7 +86,7 @@ class Reader:
         self._sessions = sessions
         self._engine = None
         url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if _is_sqlite_file(url):
             self._engine = create_engine(url.set(drivername="sqlite"), pool_size=1,
                                          max_overflow=0)
             event.listen(self._engine, "connect", _tune_sqlite_reader)

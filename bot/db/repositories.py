@@ -17,7 +17,7 @@ from bot.db.models import (AuditEntry, FlowState, HelpRequest, Interaction, Requ
                            StaffMember, User)
 
 
-def _json_rows_source(table: Table, columns: list[str]) -> Select:
+def _json_rows_source(columns: list[str]) -> Select:
     """SQLite: the rows of a JSON array bound as :rows, one column per key."""
     each = func.json_each(bindparam("rows")).table_valued("value")
     return (select(*[func.json_extract(each.c.value, f"$.{name}").label(name) for name in columns])
@@ -45,7 +45,7 @@ async def _insert_rows(session: AsyncSession, table: Table, rows: list[dict],
         await session.execute(on_conflict(pg_insert(table)), rows)
         return
     columns = list(rows[0])
-    statement = sqlite_insert(table).from_select(columns, _json_rows_source(table, columns))
+    statement = sqlite_insert(table).from_select(columns, _json_rows_source(columns))
     await session.execute(on_conflict(statement), {"rows": _json_rows(table, rows, dialect)})
 
 

@@ -12,11 +12,10 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.db.engine import Reader
+from bot.db.engine import DATABASE_ERRORS, Reader
 from bot.db.models import utcnow
 from bot.db.repositories import FlowRepository, find_draft
 from bot.services.cache import MISSING, BoundedCache
-from bot.services.users import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 

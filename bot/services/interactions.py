@@ -5,9 +5,9 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import OperationalError, DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.db.engine import DATABASE_ERRORS
 from bot.db.models import utcnow
 from bot.db.repositories import InteractionRepository
 
@@ -54,7 +54,7 @@ class InteractionLog:
         try:
             async with self._sessions.begin() as session:
                 await InteractionRepository(session).add_many([asdict(r) for r in batch])
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except DATABASE_ERRORS as exc:
             self._pending[:0] = batch
             log.warning("interaction log write failed, %d kept for retry: %s", len(batch), exc)
             return 0

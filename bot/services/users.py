@@ -8,10 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.db.engine import Reader
+from bot.db.engine import DATABASE_ERRORS, Reader
 from bot.db.models import utcnow
 from bot.db.repositories import UserRepository, find_user
 from bot.services.cache import BoundedCache
@@ -19,7 +18,6 @@ from bot.services.cache import BoundedCache
 log = logging.getLogger(__name__)
 
 LAST_SEEN_PRECISION = timedelta(minutes=5)
-DATABASE_ERRORS = (OperationalError, DBAPIError, OSError, ConnectionError)
 # Interactions of a visit the database could not record stay anonymous.
 UNSAVED_PSEUDONYM = "unsaved"
 
