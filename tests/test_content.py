@@ -100,7 +100,7 @@ def test_broken_tree_is_reported_with_line(tmp_path, tree_edit, expected):
 @pytest.mark.parametrize("body, expected, line", [
     ("Fine.\n\n# Heading\n", "headings are not allowed", 7),
     ("Fine.\n<b>raw</b>\n", "HTML tags are not allowed", 6),
-    ("1. first\n", "numbered lists", 5),
+    ("1) first\n", "numbered steps are written '1. '", 5),
     ("Some **bold\n", "unbalanced '**'", 5),
     ("[link](ftp://x)\n", "links must be", 5),
     ("x " * 1600 + "\n", "paragraph is over", 5),
@@ -110,6 +110,12 @@ def test_broken_markup_is_reported_with_file_and_line(tmp_path, body, expected, 
     result = load_content(write_content(tmp_path, files=files))
     found = [p for p in result.errors if expected in p.message]
     assert found and found[0].path.name == "russia.md" and found[0].line == line, messages(result)
+
+
+def test_numbered_steps_render_as_numbered_lines():
+    blocks, errors = parse_body("What to do:\n\n1. Go to the **centre**\n2. Bring\n   your passport\n")
+    assert not errors
+    assert blocks[1].html == "1. Go to the <b>centre</b>\n2. Bring your passport"
 
 
 def test_missing_title_and_long_title(tmp_path):

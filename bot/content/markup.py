@@ -1,7 +1,7 @@
 """A small Markdown subset rendered to Telegram HTML, with validation.
 
-Allowed: paragraphs (blank line between), `- ` list items, `**bold**`, `_italic_`,
-`[text](https://…)`. Anything else that looks like markup is an error, so an editor learns at
+Allowed: paragraphs (blank line between), `- ` list items, numbered steps (`1. `),
+`**bold**`, `_italic_`, `[text](https://…)`. Anything else that looks like markup is an error, so an editor learns at
 `content check` time rather than from a user seeing stray symbols.
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ _LINK = re.compile(r"\[([^\[\]\n]+)\]\((https://[^\s()]+)\)")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w])_(?=\S)(.+?)(?<=\S)_(?![\w])")
 _TAG = re.compile(r"<[^>]+>")
+_STEP = re.compile(r"^(\d{1,2})\.\s+(\S.*)$")
 
 _FORBIDDEN_LINE_STARTS = (
     (re.compile(r"^#{1,6}\s"), "headings are not allowed"),
-    (re.compile(r"^\d+[.)]\s"), "numbered lists are not allowed; use '- ' items"),
+    (re.compile(r"^\d+\)\s"), "numbered steps are written '1. '"),
     (re.compile(r"^[*+]\s"), "list items start with '- '"),
     (re.compile(r"^(```|~~~|    \S)"), "code blocks are not allowed"),
     (re.compile(r"^\|"), "tables are not allowed"),
@@ -88,8 +89,11 @@ def _split_blocks(body: str) -> list[tuple[int, list[str]]]:
 def _render_block(lines: list[str]) -> str:
     rendered = []
     for line in lines:
+        step = _STEP.match(line)
         if line.startswith("- "):
             rendered.append("• " + render_inline(line[2:].strip()))
+        elif step:
+            rendered.append(f"{step.group(1)}. " + render_inline(step.group(2).strip()))
         elif rendered:  # a wrapped line continues its paragraph or list item
             rendered[-1] += " " + render_inline(line.strip())
         else:
