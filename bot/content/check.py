@@ -7,6 +7,8 @@ from pathlib import Path
 from bot import LOCALES
 from bot.content.loader import LoadResult, Problem, load_content
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
+from bot.content.writing_rules import writing_rule_problems
+from bot.deadlines.rules import deadline_rule_problems
 from bot.i18n import Catalogs
 from bot.views import screens
 
@@ -34,6 +36,8 @@ def rendering_problems(result: LoadResult, catalogs: Catalogs) -> list[Problem]:
 def check_content(content_dir: Path, locales_dir: Path, default_locale: str = "uz") -> int:
     result = load_content(content_dir)
     problems = list(result.problems)
+    problems += writing_rule_problems(content_dir)  # parity, contacts, keyword traps
+    problems += deadline_rule_problems(content_dir)  # content/rules.yaml
     if result.content is not None:
         problems += rendering_problems(result, Catalogs(locales_dir, default_locale))
     for problem in problems:
