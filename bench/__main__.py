@@ -40,9 +40,9 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
     parser.add_argument("--postgres", action="store_true",
                         help="PostgreSQL at BENCH_POSTGRES_URL or 127.0.0.1:5432/test (its "
                              "schema public is dropped and recreated) instead of SQLite")
-    parser.add_argument("--rate-limit", action="store_true",
-                        help="keep the bot's outgoing rate limiter (Telegram's 30 msg/s); off "
-                             "by default so the bot's own speed is measured")
+    parser.add_argument("--no-rate-limit", action="store_true",
+                        help="run the bot with TELEGRAM_RATE_LIMIT=false (profiling only: "
+                             "the figures that count are those of the defaults)")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds of everything, for CI; writes results/smoke.json")
     parser.add_argument("--only", choices=("bot", "baseline"),
@@ -57,7 +57,7 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
         parser.error("--users and --duration must be positive, --memory-users at least 0")
     config = BenchConfig(users=args.users, duration=args.duration, memory_users=args.memory_users,
                          memory_deadline=args.memory_deadline, postgres=args.postgres,
-                         rate_limit=args.rate_limit, output=args.output, only=args.only,
+                         rate_limit=not args.no_rate_limit, output=args.output, only=args.only,
                          rates=args.rates)
     return config.smoke_sized() if args.smoke else config
 

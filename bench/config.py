@@ -38,7 +38,7 @@ class BenchConfig:
     memory_deadline: float = 540.0
     search_queries: int = 3_000       # queries of the search micro-benchmark
     postgres: bool = False
-    rate_limit: bool = False
+    rate_limit: bool = True           # the bot's default outgoing pacing (TELEGRAM_RATE_LIMIT)
     smoke: bool = False
     seed: int = 20_240_501
     output: Path | None = None

@@ -72,9 +72,9 @@ class Run:
     # ------------------------------------------------------------ targets
 
     def _bot(self, api_url: str) -> Target:
+        settings = {} if self.config.rate_limit else {"TELEGRAM_RATE_LIMIT": "false"}
         env = bot_environment(api_url, TOKEN, DATABASE_URL=self.database_url,
-                              STAFF_CHAT_ID=str(STAFF_CHAT_ID), LOG_LEVEL="INFO",
-                              TELEGRAM_RATE_LIMIT="true" if self.config.rate_limit else "false")
+                              STAFF_CHAT_ID=str(STAFF_CHAT_ID), LOG_LEVEL="INFO", **settings)
         return Target([sys.executable, "-m", "bot", "run"], env)
 
     def _baseline(self, api_url: str) -> Target:
@@ -206,7 +206,8 @@ class Run:
         results = self.results
         results.update(config=_config_dict(config), environment=_environment(),
                        database_url=self.database_url.split("@")[-1])
-        self.say(f"outgoing rate limiter: {'ON (paces to Telegram’s 30 msg/s)' if config.rate_limit else 'OFF (TELEGRAM_RATE_LIMIT=false, so the bot’s own speed is measured, not Telegram’s cap)'}")
+        self.say("outgoing pacing: " + ("the defaults (TELEGRAM_RATE_LIMIT=true)" if config.rate_limit
+                                        else "OFF (TELEGRAM_RATE_LIMIT=false, for profiling only)"))
         self.say(f"search micro-benchmarks, {config.search_queries:,} queries")
         results["search"] = run_search_bench(config.search_queries, config.seed)
         if config.postgres:

@@ -4,25 +4,28 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from datetime import timedelta
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 
 from bot import LOCALES
-from bot.api import AgencyBot
 from bot.context import BotContext
-from bot.db.engine import Reader, make_engine, make_sessionmaker
+from bot.db.engine import Transactions, make_engine, make_sessionmaker
 from bot.handlers import register
-from bot.handlers.staff_relay import retry_cards
-from bot.ordering import PerUserOrderedProcessor
-from bot.request import AiohttpRequest
 from bot.i18n import N_, Catalogs
+from bot.ratelimit import TelegramPacer
+from bot.request import AiohttpRequest
+from bot.runner import serve
 from bot.services.container import Services
 from bot.services.content import ContentStore
+from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
-from bot.services.interactions import InteractionLog
+from bot.services.inbox import Inbox
+from bot.services.jobs import JobClock
+from bot.services.outbox import Outbox
 from bot.services.privacy import PrivacyService
 from bot.services.requests import RequestService
 from bot.services.search import SearchService
@@ -32,8 +35,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-WRITE_FLUSH_SECONDS = 1.0
-CARD_RETRY_SECONDS = 30.0
 DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
 
@@ -86,33 +87,26 @@ async def publish_commands_and_descriptions(application: Application) -> None:
             log.warning("could not set commands/description for %s: %s", code or "default", exc)
 
 
-async def _save_batches(services: Services) -> None:
-    """Batched writes are saved a second after the last save ended. (A repeating job would
-    start the next save while a slow one, under a crowd, still runs: skipped runs and
-    warnings instead of back-pressure.) A save is never cut off mid-way by shutdown, which
-    saves what is left itself."""
-    while True:
-        await asyncio.sleep(WRITE_FLUSH_SECONDS)
-        try:
-            await asyncio.shield(services.flush_writes())
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the loop must outlive one bad batch
-            log.exception("saving batched writes failed")
-
-
-async def _reload_content(ctx: BotContext) -> None:
-    ctx.services.content.reload_if_changed()
-
-
 async def _purge_drafts(ctx: BotContext) -> None:
     await ctx.services.flows.purge_stale()
+
+
+async def _purge_inbox(ctx: BotContext) -> None:
+    await ctx.services.inbox.purge()
 
 
 async def _apply_retention(ctx: BotContext) -> None:
     interactions, requests = await ctx.services.privacy.apply_retention(
         ctx.services.settings.retention_days)
     log.info("retention: %d interactions and %d closed requests deleted", interactions, requests)
+
+
+# (name, every, first run after, work): each runs once across all processes.
+JOBS = (
+    ("purge-drafts", timedelta(hours=1), timedelta(minutes=5), _purge_drafts),
+    ("purge-inbox", timedelta(minutes=10), timedelta(minutes=10), _purge_inbox),
+    ("retention", timedelta(days=1), timedelta(minutes=1), _apply_retention),
+)
 
 
 def _build_search_index(search: SearchService, content) -> None:
@@ -126,14 +120,16 @@ def _build_search_index(search: SearchService, content) -> None:
 
 async def post_init(application: Application) -> None:
     services = services_of(application)
-    url = services.settings.database_url
-    services.engine = make_engine(url)
+    services.engine = make_engine(services.settings.database_url)
     sessions = make_sessionmaker(services.engine)
-    services.reader = reads = Reader(url, sessions)
-    services.users = UserService(sessions, reads)
-    services.interactions = InteractionLog(sessions)
-    services.flows = FlowService(sessions, reads)
-    services.requests = RequestService(sessions)
+    services.transactions = Transactions(services.settings.database_url, sessions)
+    services.inbox = Inbox(services.transactions)
+    services.outbox = Outbox(sessions, services.inbox.worker)
+    services.jobs = JobClock(sessions)
+    services.flood = FloodGuard()
+    services.users = UserService(sessions)
+    services.flows = FlowService(sessions)
+    services.requests = RequestService(sessions, services.outbox)
     services.staff = StaffService(sessions)
     services.search = SearchService(sessions)
     services.privacy = PrivacyService(sessions)
@@ -142,18 +138,9 @@ async def post_init(application: Application) -> None:
     services.content.on_change(lambda content: loop.run_in_executor(
         None, _build_search_index, services.search, content))
     await services.staff.ensure_admins(services.settings.admin_ids)
-    services.background.add(asyncio.create_task(_save_batches(services), name="save-batches"))
     # Commands and descriptions are published while the bot already answers users.
     services.background.add(asyncio.create_task(
         publish_commands_and_descriptions(application), name="publish-commands"))
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(retry_cards, CARD_RETRY_SECONDS, name="retry-cards")
-        application.job_queue.run_repeating(_purge_drafts, 3600, name="purge-drafts")
-        application.job_queue.run_repeating(_apply_retention, 24 * 3600, first=60,
-                                            name="retention")
-        application.job_queue.run_repeating(_reload_content,
-                                            services.settings.content_reload_seconds,
-                                            name="reload-content")
 
 
 async def post_shutdown(application: Application) -> None:
@@ -161,12 +148,15 @@ async def post_shutdown(application: Application) -> None:
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
-    if services.users is not None:
-        await services.flush_writes()
-    if services.reader is not None:
-        services.reader.close()
+    if services.transactions is not None:
+        services.transactions.close()
     if services.engine is not None:
         await services.engine.dispose()
+
+
+def run(settings: Settings) -> None:
+    """`python -m bot run`: serve until SIGINT/SIGTERM."""
+    asyncio.run(serve(build_application(settings), JOBS))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
@@ -175,18 +165,18 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     content = ContentStore(settings.content_dir)
     content.load()
     api = settings.telegram_api_url
-    bot = AgencyBot(
+    bot = ExtBot(
         settings.require_token(),
         base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
         request=request or AiohttpRequest(connection_pool_size=64),
-        get_updates_request=request or AiohttpRequest(read_timeout=30.0),
-        rate_limiter=AIORateLimiter(max_retries=3) if settings.telegram_rate_limit else None,
+        get_updates_request=request or AiohttpRequest(read_timeout=5.0),
+        rate_limiter=TelegramPacer() if settings.telegram_rate_limit else None,
     )
     builder = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(PerUserOrderedProcessor())
+        .job_queue(None)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -10,28 +10,22 @@ EXIT_USAGE = 2
 
 
 def _run(_args: argparse.Namespace) -> int:
-    from telegram import Update
-
-    from bot.app import build_application
+    from bot.app import run
     from bot.db.migrate import upgrade_database
     from bot.logs import configure_logging
     from bot.services.content import ContentUnavailable
 
     settings = load_settings()
     token = settings.require_token()
-    configure_logging(settings.log_level, [token])
+    settings.require_webhook_secret()
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    configure_logging(settings.log_level, [token, secret])
     upgrade_database(settings.database_url)
     try:
-        application = build_application(settings)
+        run(settings)
     except ContentUnavailable as exc:
         print(f"content has errors, run 'python -m bot content check':\n{exc}", file=sys.stderr)
         return 1
-    if settings.webhook_url:
-        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                                url_path=token, webhook_url=f"{settings.webhook_url}/{token}",
-                                allowed_updates=Update.ALL_TYPES)
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

@@ -1,11 +1,15 @@
-"""The typed context every handler receives: `ctx.services`, `ctx.locale`, `ctx.t`."""
+"""The typed context every handler receives: `ctx.services`, `ctx.locale`, `ctx.t`, `ctx.unit`."""
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import Translator
 from bot.services.container import Services
+from bot.services.inbox import Unit
 from bot.services.users import UserProfile
+
+UNITS = "units"  # bot_data key: the update id → Unit of each update being handled here
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -14,6 +18,17 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.profile: UserProfile | None = None
         self._locale: str | None = None
+        # What the update being handled will write when it is done; a throwaway one for an
+        # update handled outside the inbox.
+        self.unit: Unit = Unit(0, None)
+
+    @classmethod
+    def from_update(cls, update: object, application: Application) -> "BotContext":
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            units = application.bot_data.get(UNITS, {})
+            context.unit = units.get(update.update_id) or Unit(update.update_id, None)
+        return context
 
     @property
     def services(self) -> Services:

@@ -1,6 +1,7 @@
 """Settings read once from the environment (and `.env`) at start-up."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +9,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import LOCALES
+
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -27,6 +30,8 @@ class Settings(BaseSettings):
     content_dir: Path = Path("content")
     locales_dir: Path = Path("locales")
     webhook_url: str | None = None
+    # Telegram sends it with every update (setWebhook's secret_token); required with a webhook.
+    webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     content_reload_seconds: float = Field(default=5.0, gt=0)
@@ -55,11 +60,24 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
-    @field_validator("staff_chat_id", "webhook_url", "telegram_bot_token", "staff_locale",
-                     mode="before")
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters: A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("staff_chat_id", "webhook_url", "webhook_secret", "telegram_bot_token",
+                     "staff_locale", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    def require_webhook_secret(self) -> None:
+        if self.webhook_url and self.webhook_secret is None:
+            raise SettingsError(
+                "WEBHOOK_SECRET is not set: with WEBHOOK_URL, set it to a random string of "
+                "1-256 characters (A-Z, a-z, 0-9, _ and -), e.g. from `openssl rand -hex 32`")
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.db.migrate import upgrade_database
+from bot.runner import Dispatcher
 from bot.settings import Settings, load_settings
 from tests.support.recording import RecordingRequest
 
@@ -87,8 +88,12 @@ def make_settings(database_url: str, **overrides) -> Settings:
 
 @dataclass
 class Harness:
+    """The real Application behind the real inbox and dispatcher, minus the network."""
+
     app: Application
     request: RecordingRequest
+    dispatcher: Dispatcher
+    loops: list[asyncio.Task]
 
     @property
     def bot(self):
@@ -99,7 +104,13 @@ class Harness:
         return self.app.bot_data["services"]
 
     async def feed(self, update: Update) -> None:
-        await self.app.process_update(update)
+        """Deliver the update as Telegram would and return once it is handled."""
+        handled = self.dispatcher.finished(update.update_id)
+        await self.dispatcher.store([update.to_dict()])
+        await asyncio.wait_for(handled, FEED_TIMEOUT)
+
+
+FEED_TIMEOUT = 30
 
 
 async def start_harness(settings: Settings, request: RecordingRequest | None = None) -> Harness:
@@ -108,10 +119,15 @@ async def start_harness(settings: Settings, request: RecordingRequest | None = N
     await app.initialize()
     await app.post_init(app)
     request.clear()
-    return Harness(app, request)
+    dispatcher = Dispatcher(app, app.bot_data["services"].inbox)
+    return Harness(app, request, dispatcher, [asyncio.create_task(dispatcher.run())])
 
 
 async def stop_harness(harness: Harness) -> None:
+    await harness.dispatcher.drain()
+    for task in harness.loops:
+        task.cancel()
+    await asyncio.gather(*harness.loops, return_exceptions=True)
     await harness.app.post_shutdown(harness.app)
     await harness.app.shutdown()
 

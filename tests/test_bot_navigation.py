@@ -19,7 +19,6 @@ def buttons(call) -> list[tuple[str, str]]:
 
 
 async def rows(harness, model):
-    await harness.services.flush_writes()
     async with AsyncSession(harness.services.engine) as session:
         return list((await session.execute(select(model))).scalars())
 

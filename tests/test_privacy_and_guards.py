@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import HelpRequest, Interaction, RequestMessage, User, utcnow
+from bot.db.models import HelpRequest, InboxUpdate, Interaction, RequestMessage, User, utcnow
 from bot.handlers import STAFF_COMMANDS
-from bot.services.flood import FloodGuard
 from bot.views import callbacks
 from tests.support.updates import callback_update, text_update
-from tests.test_requests_flow import ADMIN, USER, desk, file_request, rows  # noqa: F401
+from tests.test_requests_flow import ADMIN, STAFF_CHAT, USER, desk, file_request, rows  # noqa: F401
 
 OUTSIDER = 666
 
@@ -37,7 +36,6 @@ async def test_mydata_sends_everything_stored_as_a_file(desk):
 
 async def test_mydata_document_content(desk):
     await file_request(desk, text="My question")
-    await desk.services.flush_writes()
     document = json.loads(await desk.services.privacy.export_user(USER))
     assert document["settings"]["locale"] == "ru"
     (request,) = document["requests"]
@@ -63,7 +61,6 @@ async def test_delete_erases_user_data_and_staff_see_deleted_case(desk):
 async def test_retention_deletes_old_interactions_and_closed_requests(desk):
     await file_request(desk)
     (request,) = await rows(desk, HelpRequest)
-    await desk.services.flush_writes()
     old = utcnow() - timedelta(days=400)
     async with AsyncSession(desk.services.engine) as session, session.begin():
         await session.execute(update(Interaction).values(created_at=old))
@@ -75,28 +72,32 @@ async def test_retention_deletes_old_interactions_and_closed_requests(desk):
 
 async def test_interactions_never_store_the_telegram_id(desk):
     await file_request(desk)
-    await desk.services.flush_writes()
     for interaction in await rows(desk, Interaction):
         assert str(USER) not in interaction.user_key
 
 
-def test_flood_guard_warns_once_then_drops_and_recovers():
-    guard = FloodGuard(limit=20, window=10, cooldown=30)
-    verdicts = [guard.check(1, 100 + i * 0.1) for i in range(25)]
-    assert verdicts[:20] == ["ok"] * 20 and verdicts[20] == "warn"
-    assert set(verdicts[21:]) == {"drop"}
-    assert guard.check(2, 102) == "ok"  # another user is not slowed
-    assert guard.check(1, 135) == "ok"
-
-
-async def test_flooding_user_gets_one_warning_and_others_are_served(desk):
-    for _ in range(30):
+async def test_flooding_user_loses_only_the_excess_and_is_told_how_long_to_wait(desk):
+    for _ in range(25):
         await desk.feed(text_update(desk.bot, USER, "/menu", language_code="en"))
     warnings = [t for t in desk.request.sent_texts() if "very fast" in t]
-    assert len(warnings) == 1
-    assert len(desk.request.sent_texts()) == 21
+    assert len(warnings) == 1 and "seconds" in warnings[0]
+    assert any(ch.isdigit() for ch in warnings[0])
+    assert len(desk.request.sent_texts()) == 21  # 20 menus and one warning
     await desk.feed(text_update(desk.bot, USER + 1, "/menu", language_code="en"))
     assert desk.request.last_screen().params["chat_id"] == USER + 1
+
+
+async def test_a_user_who_slows_down_is_served_again(desk):
+    for _ in range(22):
+        await desk.feed(text_update(desk.bot, USER, "/menu", language_code="en"))
+    # The window slides past their burst (as if ten seconds went by).
+    async with AsyncSession(desk.services.engine) as session, session.begin():
+        await session.execute(update(InboxUpdate).values(
+            received_at=utcnow() - timedelta(seconds=11)))
+    desk.request.clear()
+    await desk.feed(text_update(desk.bot, USER, "/menu", language_code="en"))
+    assert desk.request.last_screen().params["chat_id"] == USER
+    assert not [t for t in desk.request.sent_texts() if "very fast" in t]
 
 
 @pytest.mark.parametrize("command", sorted(STAFF_COMMANDS))
@@ -126,3 +127,17 @@ async def test_every_staff_button_refused_to_outsider(desk, data):
     assert all(request.number not in t for t in desk.request.sent_texts())
     (unchanged,) = await rows(desk, HelpRequest)
     assert unchanged.status == "new"
+
+
+async def test_staff_commands_are_silent_in_a_group_that_is_not_the_staff_group(desk):
+    await file_request(desk)
+    (request,) = await rows(desk, HelpRequest)
+    other_group = {"id": -100777, "type": "supergroup", "title": "Some other group"}
+    desk.request.clear()
+    for command in ("/queue", f"/case {request.number}", "/find паспорт", "/stats"):
+        await desk.feed(text_update(desk.bot, ADMIN, command, chat=other_group))
+    assert desk.request.sent_texts() == []  # no case data posted where staff did not ask
+    await desk.feed(text_update(desk.bot, ADMIN, "/queue", chat={"id": STAFF_CHAT,
+                                                                 "type": "supergroup",
+                                                                 "title": "desk"}))
+    assert request.number in desk.request.sent_texts()[-1]

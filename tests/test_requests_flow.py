@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import AuditEntry, FlowState, HelpRequest, RequestMessage
+from bot.db.models import AuditEntry, FlowState, HelpRequest, OutboxMessage, RequestMessage, utcnow
 from bot.views import callbacks
 from tests.conftest import make_settings, start_harness, stop_harness
 from tests.support.recording import BOT_USER
@@ -25,7 +26,6 @@ async def desk(db_url):
 
 
 async def rows(harness, model):
-    await harness.services.flush_writes()
     async with AsyncSession(harness.services.engine) as session:
         return list((await session.execute(select(model))).scalars())
 
@@ -183,13 +183,22 @@ async def test_card_failure_keeps_case_and_retry_posts_it(desk):
     assert desk.request.of("sendMessage")[-1].params["chat_id"] == STAFF_CHAT
     (request,) = await rows(desk, HelpRequest)
     assert request.number and request.staff_message_id is None
-    from bot.handlers.staff_relay import retry_cards
     from bot.context import BotContext
+    from bot.runner import send_due_outbox
 
     desk.request.failures.clear()
-    await retry_cards(BotContext(desk.app))
+    await send_due_outbox(BotContext(desk.app))
+    assert (await rows(desk, HelpRequest))[0].staff_message_id is None  # not due yet
+    async with AsyncSession(desk.services.engine) as session, session.begin():
+        await session.execute(update(OutboxMessage).values(due_at=utcnow()))
+    await send_due_outbox(BotContext(desk.app))
     (request,) = await rows(desk, HelpRequest)
     assert request.staff_message_id is not None
+    cards = [c for c in desk.request.of("sendMessage") if c.params["chat_id"] == STAFF_CHAT]
+    assert len(cards) == 2  # the failed one and the retry
+    await send_due_outbox(BotContext(desk.app))
+    assert len([c for c in desk.request.of("sendMessage")
+                if c.params["chat_id"] == STAFF_CHAT]) == 2  # posted once, never again
 
 
 async def test_answer_to_user_who_blocked_the_bot_is_marked(desk):
@@ -275,3 +284,26 @@ async def test_export_requests_field_by_field(desk, tmp_path):
     assert json.loads(lines[0])["number"] == request.number
     csv_text = export.render(rows_out, export.REQUEST_FIELDS, "csv")
     assert csv_text.splitlines()[0].startswith("number,status,created_at")
+
+
+async def test_the_consent_screen_shows_only_once_the_draft_is_saved(desk, monkeypatch):
+    await to_question_step(desk, country="OTHER")
+    await say(desk, "Where do I start?")
+    flows = desk.services.flows
+    saving = flows.save
+
+    async def database_away(user_id, flow):
+        if flow.step == "consent":
+            raise OperationalError("UPDATE flow_states", {}, Exception("database is locked"))
+        await saving(user_id, flow)
+
+    monkeypatch.setattr(flows, "save", database_away)
+    desk.request.clear()
+    await say(desk, "Skip")
+    texts = desk.request.sent_texts()
+    assert not any("/delete" in t for t in texts)  # the consent screen was not shown
+    assert any("try again in a minute" in t for t in texts)
+    assert (await flows.get(USER)).step == "phone"  # the last safe step is still there
+    monkeypatch.setattr(flows, "save", saving)
+    await say(desk, "Skip")
+    assert any("/delete" in t for t in desk.request.sent_texts())

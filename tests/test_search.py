@@ -87,7 +87,6 @@ async def test_free_text_answers_with_topic_buttons_and_logs(bot):
     await bot.feed(text_update(bot.bot, 701, "qwzx jjjj"))
     assert \
         callbacks.ASK_WITH_QUERY in str(bot.request.last_screen().params["reply_markup"])
-    await bot.services.flush_writes()
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
     from bot.db.models import Interaction

@@ -1,4 +1,4 @@
-"""The bot's HTTP transport and raw calls, against the fake Telegram over real HTTP."""
+"""The bot's HTTP transport, against the fake Telegram over real HTTP."""
 from __future__ import annotations
 
 import socket
@@ -6,9 +6,9 @@ import socket
 import pytest
 import pytest_asyncio
 from telegram import InputFile
+from telegram.ext import ExtBot
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.api import AgencyBot
 from bot.content.loader import load_content
 from bot.i18n import Catalogs
 from bot.request import AiohttpRequest
@@ -28,12 +28,12 @@ async def tg():
         yield server
 
 
-def agency_bot(base_url: str, **request_options) -> AgencyBot:
-    return AgencyBot(TOKEN, base_url=base_url, request=AiohttpRequest(**request_options),
+def agency_bot(base_url: str, **request_options) -> ExtBot:
+    return ExtBot(TOKEN, base_url=base_url, request=AiohttpRequest(**request_options),
                      get_updates_request=AiohttpRequest())
 
 
-async def test_typed_methods_uploads_and_raw_calls_reach_telegram(tg):
+async def test_typed_methods_uploads_and_screens_reach_telegram(tg):
     async with agency_bot(tg.base_url) as bot:
         sent = await bot.send_message(USER, "Salom, <b>Dilnoza</b> — сугʻурта",
                                       parse_mode="HTML")
@@ -44,14 +44,14 @@ async def test_typed_methods_uploads_and_raw_calls_reach_telegram(tg):
         assert (document.filename, document.content) == ("my-data.json", b'{"a": 1}')
         content = load_content(ROOT / "content").content
         screen = main_menu(content, Catalogs(ROOT / "locales").get("en"), "en")
-        raw = await bot.call("sendMessage", {"chat_id": USER, **screen.message_parameters})
-        assert isinstance(raw, dict) and raw["chat"]["id"] == USER
-        keyboard = raw["reply_markup"]["inline_keyboard"]
-        assert keyboard[-1][0]["callback_data"] == callbacks.LANGUAGE_PICKER
+        message = await bot.send_message(USER, **screen.message_parameters)
+        assert message.chat.id == USER
+        keyboard = message.reply_markup.inline_keyboard
+        assert keyboard[-1][0].callback_data == callbacks.LANGUAGE_PICKER
         assert tg.calls_to("sendMessage")[-1]["link_preview_options"] == {"is_disabled": True}
         with pytest.raises(BadRequest):
-            await bot.call("editMessageText", {"chat_id": USER, "message_id": 999_999,
-                                               **Screen("x").message_parameters})
+            await bot.edit_message_text(chat_id=USER, message_id=999_999,
+                                        **Screen("x").message_parameters)
 
 
 async def test_a_5xx_is_retried_and_a_slow_answer_is_not(tg):

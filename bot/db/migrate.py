@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import re
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from bot.db.engine import ensure_sqlite_folder, make_engine
@@ -47,6 +50,22 @@ async def _current_revision(database_url: str) -> str | None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def _sqlite_migration_lock(database_url: str):
+    """Processes starting at once on one SQLite file migrate one after another. (PostgreSQL
+    takes an advisory lock inside the migration's transaction: see migrations/env.py.)"""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{url.database}.migrate-lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`. Must be called with no event loop running in this thread.
 
@@ -57,4 +76,5 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
         return
     from alembic import command
 
-    command.upgrade(alembic_config(database_url), revision)
+    with _sqlite_migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)

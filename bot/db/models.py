@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Text)
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -55,6 +56,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The user's last search, offered as the question if they press "Ask a person" next.
+    last_unanswered: Mapped[str | None] = mapped_column(Text)
 
 
 class Interaction(Base):
@@ -135,3 +138,57 @@ class FlowState(Base):
     step: Mapped[str] = mapped_column(String(16))
     data: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, stored before it is acknowledged and claimed by one process
+    at a time. Its user's next update waits until it is finished, so order holds across
+    processes. The payload is dropped once handled; the row stays a while for re-deliveries
+    and flood counts."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_key: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))  # queued | claimed | done | dropped
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_inbox_status_update_id", "status", "update_id"),
+        # "Has this user an earlier update unfinished?" and the flood count, per claim.
+        Index("ix_inbox_user_key_status_update_id", "user_key", "status", "update_id"),
+        Index("ix_inbox_user_key_received_at", "user_key", "received_at"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
+
+class OutboxMessage(Base):
+    """Something to send later (a staff card now; reminders and announcements next), claimed
+    by one process, sent and marked. A claim that is not finished in time is taken again."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_done_at_due_at", "done_at", "due_at"),
+                      Index("ix_outbox_kind_ref", "kind", "ref"))
+
+
+class ScheduledJob(Base):
+    """A repeating job; the process that moves `next_run_at` forward runs it, once."""
+
+    __tablename__ = "scheduled_jobs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)

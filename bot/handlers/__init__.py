@@ -27,7 +27,8 @@ USER_COMMANDS = {
     "mydata": privacy.my_data,
     "delete": privacy.delete_command,
 }
-# Staff commands work in a private chat and in the staff group; the role is checked inside.
+# Staff commands work in a private chat and in the staff group only (never in another group
+# the bot is in, which would show case data there); the role is checked inside.
 STAFF_COMMANDS = {
     "queue": staff.queue_command,
     "case": staff.case_command,
@@ -45,8 +46,12 @@ def register(application: Application) -> None:
     for name, callback in USER_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE_MESSAGE),
                                 group=GROUP_FEATURES)
+    staff_chat_id = application.bot_data["services"].settings.staff_chat_id
+    staff_chats = filters.ChatType.PRIVATE
+    if staff_chat_id is not None:
+        staff_chats = staff_chats | filters.Chat(staff_chat_id)
     for name, callback in STAFF_COMMANDS.items():
-        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE),
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE & staff_chats),
                                 group=GROUP_FEATURES)
     application.add_handler(CallbackQueryHandler(buttons.on_button), group=GROUP_FEATURES)
     application.add_handler(MessageHandler(PRIVATE_MESSAGE & filters.COMMAND,

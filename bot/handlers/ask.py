@@ -33,11 +33,8 @@ def _step_screen(ctx: BotContext, step: str):
 
 async def _go_to(update: Update, ctx: BotContext, flow: Flow, step: str) -> None:
     flow.step = step
+    # Saved before it is shown: whichever process gets the next press finds this step.
     await ctx.services.flows.save(ctx.profile.id, flow)
-    if step == "consent":
-        # Steps are saved in batches; this one is saved before it is shown, so that an
-        # "I agree" pressed across a crash still finds its question.
-        await ctx.services.flush_writes()
     screen = _step_screen(ctx, step)
     if step == "phone":
         # A reply keyboard cannot ride on an edited message: it needs a new one.
@@ -114,8 +111,7 @@ async def _finish(update: Update, ctx: BotContext, flow: Flow, agreed: bool) -> 
     draft = Draft(topic_key=flow.data.get("topic"), country=flow.data["country"],
                   asker=flow.data["asker"], text=flow.data["text"], locale=ctx.locale,
                   phone=flow.data.get("phone"))
-    async with ctx.services.flows.ending(ctx.profile.id):
-        request = await ctx.services.requests.file(ctx.profile.id, draft)
+    request = await ctx.services.requests.file(ctx.profile.id, draft)
     await log_interaction(ctx, "ask_filed", topic_key=draft.topic_key)
     await show(update, ctx, views.filed(ctx.t, request.number))
     await post_card(ctx, request, draft.text)

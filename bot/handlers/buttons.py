@@ -38,7 +38,7 @@ async def _language(update, ctx, pressed):
 
 
 async def _ask(update, ctx, pressed):
-    text = ctx.services.search.take_unanswered(ctx.profile.id) if pressed.value == "query" else None
+    text = await ctx.services.users.take_unanswered(ctx.profile.id) if pressed.value == "query" else None
     await ask.start_ask(update, ctx, pressed.key, text)
 
 

@@ -22,7 +22,7 @@ async def on_error(update: object, ctx: BotContext) -> None:
     # Error handlers get a fresh context: the user's locale has to be found again.
     user = update.effective_user
     if user is not None and ctx.services.users is not None:
-        ctx.locale = ctx.services.users.cached_locale(user.id) or guess_locale(
+        ctx.locale = await ctx.services.users.stored_locale(user.id) or guess_locale(
             user.language_code, ctx.services.settings.default_locale)
     if isinstance(ctx.error, Forbidden) and chat is not None and chat.type == chat.PRIVATE:
         await ctx.services.users.mark_inactive(chat.id)

@@ -6,6 +6,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers import ask, staff
 from bot.handlers.replies import log_interaction, show
+from bot.services.requests import QUESTION_LIMIT
 from bot.views import search as search_views
 
 
@@ -41,6 +42,7 @@ async def free_text(update: Update, ctx: BotContext) -> None:
     query = text[:SEARCH_QUERY_LIMIT]
     found = ctx.services.search.search(query, ctx.locale, ctx.services.content.current)
     await log_interaction(ctx, "search", query=query, result_count=len(found))
-    ctx.services.search.remember_unanswered(ctx.profile.id, text)
+    # Offered as the question if they press "Ask a person" next.
+    ctx.unit.change_user(ctx.profile.id, last_unanswered=text[:QUESTION_LIMIT])
     await show(update, ctx, search_views.results(ctx.t, found) if found
                else search_views.nothing_found(ctx.t))

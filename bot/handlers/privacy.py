@@ -34,7 +34,6 @@ async def privacy(update: Update, ctx: BotContext) -> None:
 async def my_data(update: Update, ctx: BotContext) -> None:
     if ctx.profile is None:
         return
-    await ctx.services.flush_writes()
     document = await ctx.services.privacy.export_user(ctx.profile.id)
     await ctx.bot.send_document(update.effective_chat.id,
                                 InputFile(document, filename="my-data.json"),
@@ -54,10 +53,8 @@ async def delete_command(update: Update, ctx: BotContext) -> None:
 async def erase_confirmed(update: Update, ctx: BotContext) -> None:
     if ctx.profile is None:
         return
-    await ctx.services.flush_writes()
     await ctx.services.privacy.erase_user(ctx.profile.id)
-    for service in (ctx.services.users, ctx.services.flows, ctx.services.requests):
-        service.forget(ctx.profile.id)
+    ctx.unit.forget_user()
     ctx.profile = None
     await update.effective_message.reply_text(ctx.t("Done: your data has been deleted. Send /start to begin again."),
                                               parse_mode=ParseMode.HTML)

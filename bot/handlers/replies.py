@@ -18,9 +18,9 @@ async def show(update: Update, ctx: BotContext, screen: Screen) -> None:
     message = query.message if query is not None else None
     if message is not None and message.is_accessible:
         try:
-            await ctx.bot.call("editMessageText", {"chat_id": message.chat.id,
-                                                   "message_id": message.message_id,
-                                                   **screen.message_parameters})
+            await ctx.bot.edit_message_text(chat_id=message.chat.id,
+                                            message_id=message.message_id,
+                                            **screen.message_parameters)
             return
         except BadRequest as exc:
             if "not modified" in exc.message:
@@ -29,14 +29,15 @@ async def show(update: Update, ctx: BotContext, screen: Screen) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await ctx.bot.call("sendMessage", {"chat_id": chat.id, **screen.message_parameters})
+    await ctx.bot.send_message(chat_id=chat.id, **screen.message_parameters)
 
 
 async def log_interaction(ctx: BotContext, kind: str, topic_key: str | None = None,
                           query: str | None = None, result_count: int | None = None) -> None:
+    """Kept with the update and written when it is done (see bot.services.inbox)."""
     if ctx.profile is None:
         return
-    await ctx.services.interactions.record(InteractionRecord(
+    ctx.unit.interactions.append(InteractionRecord(
         user_key=ctx.profile.pseudonym, kind=kind, locale=ctx.locale, topic_key=topic_key,
         query=query, result_count=result_count,
     ))

@@ -27,7 +27,8 @@ def staff_card(ctx: BotContext, request: HelpRequest, question: str):
 
 
 async def post_card(ctx: BotContext, request: HelpRequest, question: str) -> bool:
-    """Post the case card to the staff group; a failure leaves it for the retry job."""
+    """Post the case card to the staff group. The caller holds the card's outbox claim; a
+    failure gives it back for a later try."""
     chat_id = ctx.services.settings.staff_chat_id
     if chat_id is None:
         return False
@@ -37,18 +38,19 @@ async def post_card(ctx: BotContext, request: HelpRequest, question: str) -> boo
                                              reply_markup=screen.keyboard)
     except TelegramError as exc:
         log.warning("card for %s not posted, will retry: %s", request.number, exc)
+        await ctx.services.requests.card_failed(request.id, str(exc))
         return False
     await ctx.services.requests.card_posted(request.id, message.message_id)
     return True
 
 
-async def retry_cards(ctx: BotContext) -> None:
-    if ctx.services.settings.staff_chat_id is None:
+async def post_claimed_card(ctx: BotContext, request_id: int) -> None:
+    """A card the outbox gave this process (its first post failed, or its poster died)."""
+    case = await ctx.services.requests.card_to_post(request_id)
+    if case is None:
         return
-    for case in await ctx.services.requests.without_card():
-        first = next((m.text for m in case.thread if m.author == "user"), "")
-        if not await post_card(ctx, case.request, first):
-            return
+    first = next((m.text for m in case.thread if m.author == "user"), "")
+    await post_card(ctx, case.request, first)
 
 
 async def post_follow_up(ctx: BotContext, request: HelpRequest, text: str) -> None:

@@ -1,39 +1,36 @@
-"""Per-user flood limit: past the limit one warning, then silence for a while; others unaffected."""
+"""Per-user flood limit over the updates the database holds, so every process counts alike.
+
+Past the limit only the excess is dropped: the first dropped update gets one answer saying how
+many seconds to wait, and as soon as the user slows down they are served again. The counts
+come with the update when it is claimed (see Inbox), so checking costs no query.
+"""
 from __future__ import annotations
 
-from bot.services.cache import BoundedCache
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.db.models import utcnow
+from bot.services.inbox import FLOOD_WINDOW, Recent
 
 
-class _Window:
-    """Per user: when the current counting window began, how many updates it has seen, and
-    until when the user is silenced. Three numbers, so many users cost little memory."""
+@dataclass(frozen=True)
+class Verdict:
+    serve: bool
+    warn: bool = False
+    wait_seconds: int = 0
 
-    __slots__ = ("started", "count", "quiet_until")
 
-    def __init__(self, now: float) -> None:
-        self.started, self.count, self.quiet_until = now, 0, 0.0
+SERVE = Verdict(True)
 
 
 class FloodGuard:
-    OK, WARN, DROP = "ok", "warn", "drop"
+    def __init__(self, limit: int = 20, window: timedelta = FLOOD_WINDOW) -> None:
+        self.limit, self.window = limit, window
 
-    def __init__(self, limit: int = 20, window: float = 10.0, cooldown: float = 30.0,
-                 max_users: int = 10_000) -> None:
-        self.limit, self.window, self.cooldown = limit, window, cooldown
-        self._users: BoundedCache[int, _Window] = BoundedCache(max_users)
-
-    def check(self, user_id: int, now: float) -> str:
-        state = self._users.get(user_id)
-        if state is None:
-            state = _Window(now)
-            self._users.put(user_id, state)
-        if now < state.quiet_until:
-            return self.DROP
-        if now - state.started >= self.window:
-            state.started, state.count = now, 0
-        state.count += 1
-        if state.count > self.limit:
-            state.quiet_until = now + self.cooldown
-            state.started, state.count = state.quiet_until, 0
-            return self.WARN
-        return self.OK
+    def check(self, recent: Recent) -> Verdict:
+        if recent.served < self.limit:
+            return SERVE
+        free_at = recent.oldest_served + self.window
+        wait = max(1, math.ceil((free_at - utcnow()).total_seconds()))
+        return Verdict(False, warn=recent.dropped == 0, wait_seconds=wait)

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import FlowState, HelpRequest, Interaction, RequestMessage, User, utcnow
+from bot.db.repositories import InboxRepository
 
 ERASED_USER_ID = 0
 
@@ -38,7 +39,8 @@ class PrivacyService:
             "telegram_user_id": user_id,
             "settings": {"locale": user.locale if user else None,
                          "first_seen": _iso(user.first_seen) if user else None,
-                         "last_seen": _iso(user.last_seen) if user else None},
+                         "last_seen": _iso(user.last_seen) if user else None,
+                         "last_search": user.last_unanswered if user else None},
             "requests": [{
                 "number": r.number, "status": r.status, "topic": r.topic_key,
                 "country": r.country, "asker": r.asker, "phone": r.phone,
@@ -66,6 +68,7 @@ class PrivacyService:
                 await session.execute(delete(Interaction).where(Interaction.user_key == user.pseudonym))
                 await session.delete(user)
             await session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+            await session.run_sync(lambda sync: InboxRepository(sync).delete_finished_of(user_id))
         return len(ids)
 
     async def apply_retention(self, days: int) -> tuple[int, int]:

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import HelpRequest, RequestMessage, utcnow
-from bot.db.repositories import (AuditRepository, FlowRepository, InteractionRepository,
-                                 RequestRepository)
-from bot.services.cache import MISSING, BoundedCache
+from bot.db.repositories import (OPEN_STATUSES, AuditRepository, FlowRepository,
+                                 InteractionRepository, RequestRepository)
+from bot.services.outbox import Outbox, claim_now
+
+CARD = "card"  # the outbox kind of a case card for the staff group
 
 QUESTION_LIMIT = 2000
 ASKERS = ("self", "family_abroad", "family_returned")
@@ -57,22 +59,14 @@ def case_number(request_id: int, created: datetime) -> str:
 
 
 class RequestService:
-    def __init__(self, sessions: async_sessionmaker, cache_size: int = 10_000) -> None:
+    def __init__(self, sessions: async_sessionmaker, outbox: Outbox | None = None) -> None:
         self._sessions = sessions
-        # Per user: (case awaiting their answer, when it was answered) or None. Every plain
-        # message asks this; only this service changes case statuses, so it keeps it current.
-        self._awaiting: BoundedCache[int, tuple[int, datetime] | None] = BoundedCache(cache_size)
-
-    def forget(self, user_id: int) -> None:
-        self._awaiting.pop(user_id)
-
-    def know_none(self, user_id: int) -> None:
-        """The user has no case awaiting their answer (they are new)."""
-        self._awaiting.put(user_id, None)
+        self._outbox = outbox
 
     async def file(self, user_id: int, draft: Draft) -> HelpRequest:
-        """Store the request and its first message, and end the user's draft, in one
-        transaction: returns only after the commit, and a failure leaves the draft intact."""
+        """Store the request and its first message, end the user's draft and claim the staff
+        card for this process to post, in one transaction: returns only after the commit,
+        and a failure leaves the draft intact."""
         async with self._sessions.begin() as session:
             await FlowRepository(session).delete(user_id)
             requests = RequestRepository(session)
@@ -85,6 +79,7 @@ class RequestService:
             request.number = case_number(request.id, now)
             requests.add_message(RequestMessage(request_id=request.id, author="user",
                                                 author_id=user_id, text=draft.text))
+            claim_now(session, CARD, request.id, self._outbox.worker)
         return request
 
     async def get(self, request_id: int) -> HelpRequest | None:
@@ -127,13 +122,21 @@ class RequestService:
             request = await RequestRepository(session).get(request_id)
             if request is not None:
                 request.staff_message_id = message_id
+            await self._outbox.done(CARD, request_id, session)
 
-    async def without_card(self) -> list[Case]:
-        async with self._sessions() as session:
-            requests = RequestRepository(session)
-            pending = await requests.without_card()
-            threads = await requests.threads([r.id for r in pending])
-        return [Case(r, threads[r.id]) for r in pending]
+    async def card_failed(self, request_id: int, error: str) -> None:
+        await self._outbox.failed(CARD, request_id, error)
+
+    async def card_to_post(self, request_id: int) -> Case | None:
+        """The case of a claimed card, or None when there is nothing to post any more (the
+        user deleted it, it was closed, or a card is already there)."""
+        case = await self.case(request_id)
+        request = case.request if case else None
+        if (request is None or request.deleted_by_user or request.staff_message_id is not None
+                or request.status not in OPEN_STATUSES):
+            await self._outbox.done(CARD, request_id)
+            return None
+        return case
 
     async def set_status(self, request_id: int, staff_id: int, status: str) -> HelpRequest | None:
         if status not in STATUSES:
@@ -149,7 +152,6 @@ class RequestService:
             if status in ("resolved", "closed") and request.resolved_at is None:
                 request.resolved_at = now
             AuditRepository(session).add(staff_id, f"case_{status}", request.number)
-        self._awaiting.pop(request.user_id)
         return request
 
     async def staff_reply(self, request_id: int, staff_id: int, text: str) -> HelpRequest | None:
@@ -165,7 +167,6 @@ class RequestService:
             request.assignee_id = request.assignee_id or staff_id
             request.first_reply_at = request.first_reply_at or now
             AuditRepository(session).add(staff_id, "case_reply", request.number)
-        self._awaiting.put(request.user_id, (request.id, now))
         return request
 
     async def mark_undelivered(self, request_id: int, staff_id: int | None) -> None:
@@ -182,20 +183,14 @@ class RequestService:
             AuditRepository(session).add(staff_id, "case_undelivered", request.number)
 
     async def awaiting_request_id(self, user_id: int) -> int | None:
-        cached = self._awaiting.get(user_id, MISSING)
-        if cached is MISSING:
-            async with self._sessions() as session:
-                request = await RequestRepository(session).awaiting_user(
-                    user_id, utcnow() - AWAITING_WINDOW)
-            cached = (request.id, request.updated_at) if request else None
-            self._awaiting.put(user_id, cached)
-        if cached is None or utcnow() - cached[1] > AWAITING_WINDOW:
-            return None
-        return cached[0]
+        """The case a staff member answered recently, whose answer a plain message is."""
+        async with self._sessions() as session:
+            request = await RequestRepository(session).awaiting_user(
+                user_id, utcnow() - AWAITING_WINDOW)
+        return request.id if request else None
 
     async def user_message(self, request_id: int, user_id: int, text: str) -> HelpRequest | None:
         """A follow-up from the user reopens the case."""
-        self._awaiting.pop(user_id)
         async with self._sessions.begin() as session:
             requests = RequestRepository(session)
             request = await requests.get(request_id)

@@ -12,7 +12,6 @@ from bot.content.model import Content
 from bot.db.models import utcnow
 from bot.db.repositories import InteractionRepository
 from bot.search.index import SearchIndex
-from bot.services.cache import BoundedCache
 from bot.search.terms import terms
 
 SNIPPET_LENGTH = 90
@@ -35,12 +34,10 @@ def snippet(content: Content, locale: str, key: str) -> str:
 
 
 class SearchService:
-    def __init__(self, sessions: async_sessionmaker | None = None, remembered: int = 10_000) -> None:
+    def __init__(self, sessions: async_sessionmaker | None = None) -> None:
         self._sessions = sessions
         self._index: SearchIndex | None = None
         self._content: Content | None = None
-        # The last unanswered question per user, to prefill "Ask a person"; bounded.
-        self._last_unanswered: BoundedCache[int, str] = BoundedCache(remembered)
 
     def rebuild(self, content: Content) -> None:
         index = SearchIndex(content)
@@ -53,12 +50,6 @@ class SearchService:
         hits = self._index.search(query)
         return [Result(hit.key, self._content.text(locale, hit.key).title,
                        snippet(self._content, locale, hit.key)) for hit in hits]
-
-    def remember_unanswered(self, user_id: int, query: str) -> None:
-        self._last_unanswered.put(user_id, query)
-
-    def take_unanswered(self, user_id: int) -> str | None:
-        return self._last_unanswered.pop(user_id, None)
 
     async def gaps(self, days: int = 30, limit: int = 20) -> list[tuple[str, int]]:
         """The most frequent searches that found nothing, grouped by their search terms."""

@@ -25,16 +25,12 @@ class StaffService:
         return await self.role_of(user_id) == "admin"
 
     async def ensure_admins(self, user_ids: tuple[int, ...]) -> None:
-        """ADMIN_IDS make the first admins; an existing staff member is promoted."""
+        """ADMIN_IDS make the first admins; an existing staff member is promoted. Safe when
+        several processes start at once: each id is made admin by one of them, audited once."""
         async with self._sessions.begin() as session:
             staff, audit = StaffRepository(session), AuditRepository(session)
             for user_id in user_ids:
-                member = await staff.get(user_id)
-                if member is None:
-                    staff.add(StaffMember(user_id=user_id, role="admin"))
-                    audit.add(None, "admin_from_settings", str(user_id))
-                elif member.role != "admin":
-                    member.role = "admin"
+                if await staff.make_admin(user_id):
                     audit.add(None, "admin_from_settings", str(user_id))
 
     async def add(self, actor_id: int | None, user_id: int, role: str = "staff") -> bool:

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from babel.dates import format_date
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
 
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.model import Content, Topic
@@ -20,7 +19,7 @@ PAGE_MARGIN = 96
 BREADCRUMB_SEPARATOR = " › "
 
 
-NO_LINK_PREVIEW = json.dumps({"is_disabled": True})
+NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 @dataclass(frozen=True)
@@ -28,15 +27,11 @@ class Screen:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
 
-    @cached_property
-    def message_parameters(self) -> dict[str, str]:
-        """The screen as sendMessage/editMessageText parameters (HTML, no link preview),
-        encoded once: screens are memoized, and a press shows one that was shown before."""
-        parameters = {"text": self.text, "parse_mode": "HTML",
-                      "link_preview_options": NO_LINK_PREVIEW}
-        if self.keyboard is not None:
-            parameters["reply_markup"] = json.dumps(self.keyboard.to_dict(), ensure_ascii=False)
-        return parameters
+    @property
+    def message_parameters(self) -> dict:
+        """The screen as send_message/edit_message_text arguments: HTML, no link preview."""
+        return {"text": self.text, "parse_mode": ParseMode.HTML,
+                "link_preview_options": NO_LINK_PREVIEW, "reply_markup": self.keyboard}
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:

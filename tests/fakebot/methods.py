@@ -222,12 +222,14 @@ def set_webhook(api: BotApi, params: Json) -> bool:
     if not url:
         api.state._webhook = None
         return True
-    if urlparse(url).scheme != "https":
+    if urlparse(url).scheme != "https" and not api.state.allow_http_webhook:
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
     if params.get("drop_pending_updates"):
         api.state._updates.clear()
     api.state._webhook = {"url": url, "max_connections": params.get("max_connections", 40),
-                          "allowed_updates": params.get("allowed_updates")}
+                          "allowed_updates": params.get("allowed_updates"),
+                          "secret_token": params.get("secret_token")}
+    api.state._updates_changed()
     return True
 
 

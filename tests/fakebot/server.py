@@ -28,7 +28,11 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Callable
 
+import aiohttp
 from aiohttp import web
+
+WEBHOOK_RETRY_SECONDS = 0.3
+WEBHOOK_TIMEOUT = 10.0
 
 from . import errors
 from .errors import ApiError, conflict
@@ -78,6 +82,7 @@ class FakeTelegram(TelegramState):
         self._arrival: asyncio.Event | None = None
         self._stopped: asyncio.Event | None = None
         self._poll_generation = 0
+        self._webhook_task: asyncio.Task | None = None
 
     # ------------------------------------------------------------ addresses
 
@@ -116,6 +121,7 @@ class FakeTelegram(TelegramState):
         await web.TCPSite(runner, self._host, self._requested_port).start()
         self._runner = runner
         self._port = runner.addresses[0][1]
+        self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
         return self
 
     async def aclose(self) -> None:
@@ -124,6 +130,9 @@ class FakeTelegram(TelegramState):
         assert self._stopped is not None
         self._stopped.set()
         self._wake_pollers()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
         await self._runner.cleanup()
         self._runner = None
 
@@ -354,6 +363,50 @@ class FakeTelegram(TelegramState):
                 return updates
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(arrival.wait(), remaining)
+
+    # ------------------------------------------------------------ webhook delivery
+
+    async def _deliver_to_webhook(self) -> None:
+        """While a webhook is set, POST pending updates to it as Telegram does: several at
+        once (up to max_connections), each with the secret token; an update is forgotten only
+        once answered 2xx, anything else (or a refused connection) delivers it again soon."""
+        import aiohttp
+
+        assert self._stopped is not None
+        async with aiohttp.ClientSession() as session:
+            while not self._stopped.is_set():
+                with self._lock:
+                    webhook = copy.deepcopy(self._webhook)
+                    updates = self._fetch_updates(0, webhook["max_connections"],
+                                                  webhook["allowed_updates"]) if webhook else []
+                if not updates:
+                    arrival = self._arrival
+                    assert arrival is not None
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(arrival.wait(), 0.5)
+                    continue
+                statuses = await asyncio.gather(*(
+                    self._post_update(session, webhook, update) for update in updates))
+                delivered = {u["update_id"] for u, status in zip(updates, statuses)
+                             if status is not None and 200 <= status < 300}
+                with self._lock:
+                    self.webhook_deliveries.extend(
+                        (u["update_id"], status) for u, status in zip(updates, statuses))
+                    self._updates = [u for u in self._updates if u["update_id"] not in delivered]
+                if len(delivered) < len(updates):
+                    await self._sleep_unless_stopped(WEBHOOK_RETRY_SECONDS)
+
+    @staticmethod
+    async def _post_update(session, webhook: Json, update: Json) -> int | None:
+        headers = {}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        try:
+            async with session.post(webhook["url"], json=update, headers=headers,
+                                    timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT)) as answer:
+                return answer.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            return None
 
     def _wake_pollers(self) -> None:
         """Release every waiting long poll (runs on the server loop)."""

@@ -72,6 +72,9 @@ class TelegramState:
         self._short_descriptions: dict[str, str] = {}
         self._menu_buttons: dict[int | None, Json] = {}
         self._webhook: Json | None = None
+        # Real Telegram insists on HTTPS; a test's load balancer on 127.0.0.1 speaks HTTP.
+        self.allow_http_webhook = False
+        self.webhook_deliveries: list[tuple[int, int | None]] = []  # (update_id, HTTP status)
         self._allowed_updates: list[str] | None = None
         self._documents: defaultdict[int, list[Any]] = defaultdict(list)
         self._files: dict[str, Any] = {}

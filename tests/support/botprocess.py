@@ -1,6 +1,7 @@
 """Start `python -m bot run` as a user would, against a fake Telegram, and stop it cleanly."""
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,12 +20,20 @@ def bot_environment(api_url: str, token: str, database_url: str, **extra: str) -
     return env
 
 
+def _die_with_parent() -> None:
+    """Linux: the bot gets SIGTERM if the test run dies, instead of serving on as an orphan."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self._log = log_path.open("w")
         self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env,
                                         cwd=str(log_path.parent), stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.log_path = log_path
 
     def log(self) -> str:

@@ -2,6 +2,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from bot.db.engine import make_engine
@@ -9,6 +10,7 @@ from bot.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
 
 
 def _configure_and_run(connection) -> None:
@@ -19,6 +21,11 @@ def _configure_and_run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once on a new database: one migrates, the others
+            # wait here, then find the schema current. (SQLite: see bot.db.migrate.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

@@ -1,0 +1,76 @@
+"""Messages sent later, one row each: claimed by one process, sent, marked done.
+
+A claim has a lease: a message whose sender died (or is stuck) is taken again when the lease
+runs out, never while its first send may still be on its way. Failed sends wait longer each
+time (BACKOFF), up to MAX_ATTEMPTS.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import OutboxMessage, utcnow
+from bot.db.repositories import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    ref: int
+    attempts: int
+
+
+def claim_now(session: AsyncSession, kind: str, ref: int, worker: str) -> OutboxMessage:
+    """Within the caller's transaction: a message the caller sends at once itself. If it never
+    reports back, the message is sent by whoever claims it after the lease."""
+    now = utcnow()
+    return OutboxRepository(session).add(kind, ref, now, claimed_by=worker,
+                                         claimed_until=now + LEASE)
+
+
+class Outbox:
+    def __init__(self, sessions: async_sessionmaker, worker: str) -> None:
+        self._sessions = sessions
+        self.worker = worker
+
+    async def claim_due(self, limit: int = 20, now: datetime | None = None) -> list[Claimed]:
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            rows = await OutboxRepository(session).claim_due(self.worker, now, now + LEASE, limit)
+            return [Claimed(r.id, r.kind, r.ref, r.attempts) for r in rows]
+
+    async def done(self, kind: str, ref: int, session: AsyncSession | None = None) -> None:
+        if session is not None:
+            await self._mark_done(session, kind, ref)
+            return
+        async with self._sessions.begin() as own:
+            await self._mark_done(own, kind, ref)
+
+    async def _mark_done(self, session: AsyncSession, kind: str, ref: int) -> None:
+        message = await OutboxRepository(session).for_ref(kind, ref)
+        if message is not None:
+            message.done_at, message.claimed_until = utcnow(), None
+
+    async def failed(self, kind: str, ref: int, error: str) -> None:
+        """Try again later; give up (and say so in the log) after MAX_ATTEMPTS."""
+        async with self._sessions.begin() as session:
+            message = await OutboxRepository(session).for_ref(kind, ref)
+            if message is None or message.done_at is not None:
+                return
+            message.last_error = error[:500]
+            message.claimed_until = None
+            if message.attempts >= MAX_ATTEMPTS:
+                message.done_at = utcnow()
+                log.error("%s %s not sent after %d attempts: %s", kind, ref, message.attempts, error)
+                return
+            message.due_at = utcnow() + BACKOFF[min(message.attempts, len(BACKOFF) - 1)]
