@@ -40,6 +40,9 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
     parser.add_argument("--postgres", action="store_true",
                         help="PostgreSQL at BENCH_POSTGRES_URL or 127.0.0.1:5432/test (its "
                              "schema public is dropped and recreated) instead of SQLite")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="run the bot as this many webhook workers behind a load balancer "
+                             "(as several machines would), instead of one polling process")
     parser.add_argument("--no-rate-limit", action="store_true",
                         help="run the bot with TELEGRAM_RATE_LIMIT=false (profiling only: "
                              "the figures that count are those of the defaults)")
@@ -55,10 +58,12 @@ def parse_config(argv: list[str] | None) -> BenchConfig:
     args = parser.parse_args(argv)
     if args.users < 1 or args.duration <= 0 or args.memory_users < 0:
         parser.error("--users and --duration must be positive, --memory-users at least 0")
+    if args.workers < 0 or (args.workers > 1 and not args.postgres):
+        parser.error("--workers must be at least 0, and several workers need --postgres")
     config = BenchConfig(users=args.users, duration=args.duration, memory_users=args.memory_users,
                          memory_deadline=args.memory_deadline, postgres=args.postgres,
                          rate_limit=not args.no_rate_limit, output=args.output, only=args.only,
-                         rates=args.rates)
+                         rates=args.rates, workers=args.workers)
     return config.smoke_sized() if args.smoke else config
 
 

@@ -38,6 +38,7 @@ class BenchConfig:
     memory_deadline: float = 540.0
     search_queries: int = 3_000       # queries of the search micro-benchmark
     postgres: bool = False
+    workers: int = 0                  # >0: that many webhook workers behind a load balancer
     rate_limit: bool = True           # the bot's default outgoing pacing (TELEGRAM_RATE_LIMIT)
     smoke: bool = False
     seed: int = 20_240_501

@@ -5,8 +5,10 @@ Everything started here is stopped here, also on Ctrl-C and on errors.
 """
 from __future__ import annotations
 
+import asyncio
 import platform
 import random
+import socket
 import shutil
 import subprocess
 import sys
@@ -22,17 +24,36 @@ from bench.database import count_rows, database_bytes, reset_postgres, sqlite_ur
 from bench.fake_server import BenchTelegram
 from bench.phases import (MEGABYTE, SessionFactory, fill_with_users, offer_at_rate, quiesce,
                           saturate, user_ids, watched)
-from bench.processes import (ManagedProcess, bot_environment, start_up_timeline,
-                             wait_for_first_poll)
+from bench.processes import (ManagedProcess, ProcessDied, ProcessGroup, bot_environment,
+                             start_up_timeline, wait_for_first_poll)
 from bench.search_bench import run_search_bench
 from bench.sessions import BotSession, EchoSession, Pacer, Scenario
 from bench.metrics import StepRecorder
+
+from tests.support.balancer import RandomBalancer
 
 TOKEN = "7000001:BENCH-local-fake-token"
 STAFF_CHAT_ID = -1009000000001
 COLD_START_TIMEOUT_SECONDS = 60.0
 # Disjoint id ranges, so a log line or a database row says which phase it came from.
 FIRST_USER_ID = {"baseline": 100_000_000, "bot": 300_000_000, "memory": 700_000_000}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def healthy(port: int) -> bool:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.write(b"GET /healthz HTTP/1.0\r\n\r\n")
+    status = await reader.readline()
+    writer.close()
+    return b" 200 " in status
 
 
 class Progress:
@@ -100,6 +121,32 @@ class Run:
 
         return start_session
 
+    async def _started_workers(self, stack: AsyncExitStack, tg: BenchTelegram,
+                               name: str) -> tuple[ProcessGroup, float]:
+        """N webhook workers behind a load balancer that picks one at random per update;
+        the cold start is until every worker answers its health check."""
+        ports = [free_port() for _ in range(self.config.workers)]
+        balancer = RandomBalancer([f"http://127.0.0.1:{port}" for port in ports]).start_in_thread()
+        stack.callback(balancer.stop)
+        tg.allow_http_webhook = True
+        group = ProcessGroup(name, [ManagedProcess(f"{name}-{n + 1}", [sys.executable, "-m", "bot", "run"], {
+            **self._bot(tg.url).env, "WEBHOOK_URL": f"{balancer.url}/telegram",
+            "WEBHOOK_SECRET": "bench-webhook-secret", "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port)}, self.workdir) for n, port in enumerate(ports)]).start()
+        stack.push_async_callback(group.stop)
+        deadline = time.monotonic() + COLD_START_TIMEOUT_SECONDS
+        while not (tg.webhook_url and all(await asyncio.gather(*(healthy(p) for p in ports)))):
+            group.check_alive()
+            if time.monotonic() > deadline:
+                raise ProcessDied(f"{name} workers did not come up:\n{group.log_tail()}")
+            await asyncio.sleep(0.05)
+        cold_start = time.perf_counter() - group.spawned_at
+        self.say(f"{name}: {len(ports)} webhook workers behind a load balancer, all healthy "
+                 f"{cold_start:.2f} s after spawn")
+        self.start_ups[name] = {}
+        self.code_versions[name] = _code_version()
+        return group, cold_start
+
     async def _started(self, stack: AsyncExitStack, make_target: Callable[[str], Target],
                        name: str) -> tuple[BenchTelegram, ManagedProcess, float]:
         """A fresh fake Telegram and the target polling it; returns the cold start too."""
@@ -107,6 +154,9 @@ class Run:
         await tg.start()
         stack.push_async_callback(tg.aclose)       # runs last: the target stops first
         tg.add_group(STAFF_CHAT_ID, "Bench staff desk")
+        if name == "bot" and self.config.workers:
+            group, cold_start = await self._started_workers(stack, tg, name)
+            return tg, group, cold_start
         target = make_target(tg.url)
         process = ManagedProcess(name, target.argv, target.env, self.workdir).start()
         stack.push_async_callback(process.stop)

@@ -160,3 +160,50 @@ def start_up_timeline(process: ManagedProcess, telegram) -> dict[str, float]:
     ordered = sorted(telegram.first_call_at.items(), key=lambda item: item[1])
     return {method: round(at - process.spawned_at, 3) for method, at in ordered
             if telegram.first_poll_at is None or at <= telegram.first_poll_at}
+
+
+class ProcessGroup:
+    """Several bot workers measured as one target: CPU and memory add up, and the group
+    counts as dead as soon as one of them dies."""
+
+    def __init__(self, name: str, processes: list[ManagedProcess]) -> None:
+        self.name, self.processes = name, processes
+        self.log_path = processes[0].log_path
+
+    def start(self) -> "ProcessGroup":
+        for process in self.processes:
+            process.start()
+        self.spawned_at = min(p.spawned_at for p in self.processes)
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.processes[0].pid
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            process.check_alive()
+
+    def cpu_seconds(self) -> float:
+        return sum(p.cpu_seconds() for p in self.processes)
+
+    def peak_rss_bytes(self) -> int:
+        return sum(p.peak_rss_bytes() for p in self.processes)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(p.log_tail(lines) for p in self.processes)
+
+    def log_counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for process in self.processes:
+            for key, count in process.log_counts().items():
+                totals[key] = totals.get(key, 0) + count
+        return totals
+
+    async def stop(self) -> int | None:
+        codes = [await process.stop() for process in self.processes]
+        return next((code for code in codes if code), codes[0])
+
+    def kill_now(self) -> None:
+        for process in self.processes:
+            process.kill_now()

@@ -1,8 +1,6 @@
 """Content loader and validator: the real content and broken fixtures."""
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest

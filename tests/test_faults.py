@@ -1,7 +1,6 @@
 """Faults: Telegram errors, a killed bot, a locked or vanished database. Nothing is lost."""
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 import threading
@@ -88,8 +87,8 @@ def file_until_consent(tg, user):
         message = tg.last_message(user)
         tg.press(user, message["message_id"], buttons(message)[label])
         if next_label:
-            tg.wait_for_sync(lambda: next_label in buttons(tg.last_message(user) or {})
-                             or next_label in (tg.last_text(user) or ""), timeout=30)
+            tg.wait_for_sync(lambda: next_label in buttons(tg.last_message(user) or {})  # noqa: B023
+                             or next_label in (tg.last_text(user) or ""), timeout=30)  # noqa: B023
     tg.wait_for_sync(lambda: "2000" in (tg.last_text(user) or ""), timeout=30)
     tg.send_text(user, f"Question from user {user}")
     tg.wait_for_sync(lambda: tg.reply_keyboard(user), timeout=30)

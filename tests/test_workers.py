@@ -142,7 +142,8 @@ def test_processes_agree_on_language_form_staff_reply_and_delete(cluster):
     for answered in range(1, 4):  # whichever process answers, it answers in Russian
         tg.send_text(user, "/help")
         tg.wait_for_sync(lambda: sum(RU("How to use this bot") in t
-                                     for t in texts(tg, user)) == answered, timeout=20)
+                                     for t in texts(tg, user)) == answered,  # noqa: B023
+                         timeout=20)
     assert not any(EN("How to use this bot") in t for t in texts(tg, user))
 
     tg.send_text(user, "/menu")

@@ -82,7 +82,7 @@ def compare_topic(texts: list[LocaleFacts]) -> list[Problem]:
     problems = []
     seen: set[tuple[str, str]] = set()
     for text in order:
-        for key, (fact, line) in text.first_seen.items():
+        for key, (fact, _line) in text.first_seen.items():
             if key in seen:
                 continue
             seen.add(key)

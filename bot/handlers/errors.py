@@ -29,7 +29,8 @@ async def on_error(update: object, ctx: BotContext) -> None:
         return
     try:
         if chat is not None and chat.type == chat.PRIVATE:
-            await ctx.bot.send_message(chat.id, ctx.t("Sorry, something went wrong on our side. Please try again in a minute."))
+            await ctx.bot.send_message(chat.id, ctx.t(
+                "Sorry, something went wrong on our side. Please try again in a minute."))
         staff_chat = ctx.services.settings.staff_chat_id
         if staff_chat is not None:
             t = staff_translator(ctx)

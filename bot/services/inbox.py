@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -144,7 +145,7 @@ class Inbox:
             room = self.room()
             try:
                 claimed = await self._transactions.run(
-                    lambda session: self._write_and_claim(session, rows, finished, room))
+                    partial(self._write_and_claim, rows=rows, finished=finished, room=room))
             except Exception as exc:  # noqa: BLE001 - every waiter learns it, none is lost
                 for waiter in waiting:
                     if not waiter.done():

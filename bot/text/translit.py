@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from .apostrophes import APOSTROPHE_LOOKALIKES, OKINA, TUTUQ, normalize_uz_latin
+from .apostrophes import OKINA, TUTUQ, normalize_uz_latin
 
 __all__ = ["to_cyrillic", "to_latin", "transliterate_markdown"]
 

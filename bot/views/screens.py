@@ -87,7 +87,8 @@ def _header(content: Content, t: Translator, locale: str, topic: Topic) -> str:
     parts = [breadcrumb(content, t, locale, topic.key),
              f"<b>{escape(content.text(locale, topic.key).title)}</b>"]
     if not topic.verified:
-        parts.append("⚠️ " + escape(t("To be confirmed: staff have not yet checked every fact here against an official source.")))
+        parts.append("⚠️ " + escape(t(
+            "To be confirmed: staff have not yet checked every fact here against an official source.")))
     text = content.text(locale, topic.key)
     if text.served_from != locale:
         parts.append(escape(t("This topic is not yet translated into your language.")))

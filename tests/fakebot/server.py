@@ -31,14 +31,14 @@ from typing import Any, Callable
 import aiohttp
 from aiohttp import web
 
-WEBHOOK_RETRY_SECONDS = 0.3
-WEBHOOK_TIMEOUT = 10.0
-
 from . import errors
 from .errors import ApiError, conflict
 from .methods import BotApi, canonical_method_name, poll_request
 from .params import UploadedFile, read_parameters
 from .state import TelegramState
+
+WEBHOOK_RETRY_SECONDS = 0.3
+WEBHOOK_TIMEOUT = 10.0
 
 Json = dict[str, Any]
 

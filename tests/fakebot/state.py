@@ -210,7 +210,8 @@ class TelegramState:
     def send_update(self, raw: Json) -> Json:
         """Queue any update as given (no privacy filter). update_id is assigned if absent.
 
-        A callback_query in it can be answered. Messages in it (message, channel_post, edited_*) are remembered, and their chat
+        A callback_query in it can be answered. Messages in it (message, channel_post, edited_*) are
+        remembered, and their chat
         registered, so the bot can reply to or edit them; date and message_id are filled
         in when missing.
         """
