@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 from telegram.ext import BaseRateLimiter
 
 from bot.services.cache import BoundedCache
@@ -32,7 +34,9 @@ BULK = "bulk"
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after  # seconds, or a timedelta once PTB switches
+    with warnings.catch_warnings():  # PTB warns that it will become a timedelta: both are fine
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
