@@ -21,9 +21,10 @@ from bench.metrics import StepRecorder, StepSample
 # How simulated users are spread over the bot's locales, and what their Telegram app says.
 LOCALE_WEIGHTS = {"uz": 40, "uz_Cyrl": 15, "ru": 35, "en": 10}
 TELEGRAM_LANGUAGE = {"uz": "uz", "uz_Cyrl": "uz", "ru": "ru", "en": "en"}
-# Steps of a session: start, language, section, topic, back, main menu, search; then, for some,
-# ask, its topic, country and asker, the question, "Skip" for the phone, consent.
-SESSION_STEPS, ASK_STEPS = 7, 7
+# Steps of a session: start, language, country (asked once after the language), section, topic,
+# back, main menu, search; then, for some, ask, its topic, country and asker, the question,
+# "Skip" for the phone, consent.
+SESSION_STEPS, ASK_STEPS = 8, 7
 
 
 class Pacer(Protocol):
@@ -179,6 +180,8 @@ class BotSession(_Session):
         plan, labels = self.plan, self.labels
         await self._text("start", "/start")
         await self._press("language", f"l|{plan.locale}")
+        await self._press("country", self._pick(lambda label, data: data.startswith("C|"),
+                                                plan.country_pick))
         await self._press("section", self._pick(lambda label, data: data.startswith("t|"),
                                                 plan.section_pick))
         back_to_menu = self._data_of(labels.back)
@@ -258,7 +261,7 @@ class EchoSession(_Session):
         section = sections[plan.section_pick % len(sections)]
         children = self.tree[section]
         steps = [("text", "start", "/start"), ("callback", "language", f"l|{plan.locale}"),
-                 ("callback", "section", f"t|{section}")]
+                 ("callback", "country", "C|RU"), ("callback", "section", f"t|{section}")]
         if children:  # topic, then Back to the section, then Main menu
             steps += [("callback", "topic", f"t|{children[plan.topic_pick % len(children)]}"),
                       ("callback", "back", f"t|{section}"), ("callback", "main_menu", "m")]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import LOCALES
@@ -20,18 +20,23 @@ from bot.ratelimit import TelegramPacer
 from bot.request import AiohttpRequest
 from bot.runner import serve
 from bot.services.container import Services
+from bot.services.announcements import AnnouncementService
 from bot.services.content import ContentStore
+from bot.services.deadlines import DeadlineService, RulesStore
 from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
 from bot.services.inbox import Inbox
 from bot.services.jobs import JobClock
 from bot.services.outbox import Outbox
 from bot.services.privacy import PrivacyService
+from bot.services.quick_exit import QuickExitService
 from bot.services.requests import RequestService
+from bot.services.safety import SafetyService
 from bot.services.search import SearchService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
 from bot.settings import Settings
+from bot.tracking import TrackingBot
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ USER_COMMANDS = (
     ("language", N_("Change language")),
     ("cancel", N_("Stop and go back to the menu")),
     ("myrequests", N_("My requests to staff")),
+    ("hide", N_("Quick exit: delete this chat's messages")),
+    ("deadlines", N_("My deadlines: days and dates abroad")),
+    ("announcements", N_("News from the agency: on or off")),
     ("privacy", N_("What we store about you")),
     ("mydata", N_("Get all your data")),
     ("delete", N_("Delete all your data")),
@@ -95,6 +103,20 @@ async def _purge_inbox(ctx: BotContext) -> None:
     await ctx.services.inbox.purge()
 
 
+async def _purge_deadlines(ctx: BotContext) -> None:
+    purged = await ctx.services.deadlines.purge_past()
+    log.info("my deadlines: %d plans with no deadline ahead deleted", purged)
+
+
+async def _purge_announcements(ctx: BotContext) -> None:
+    purged = await ctx.services.announcements.purge_finished(ctx.services.settings.retention_days)
+    log.info("announcements: %d finished over the retention period ago deleted", purged)
+
+
+async def _purge_chat_messages(ctx: BotContext) -> None:
+    await ctx.services.quick_exit.purge()
+
+
 async def _apply_retention(ctx: BotContext) -> None:
     interactions, requests = await ctx.services.privacy.apply_retention(
         ctx.services.settings.retention_days)
@@ -106,6 +128,9 @@ JOBS = (
     ("purge-drafts", timedelta(hours=1), timedelta(minutes=5), _purge_drafts),
     ("purge-inbox", timedelta(minutes=10), timedelta(minutes=10), _purge_inbox),
     ("retention", timedelta(days=1), timedelta(minutes=1), _apply_retention),
+    ("purge-chat-messages", timedelta(hours=1), timedelta(minutes=4), _purge_chat_messages),
+    ("purge-deadlines", timedelta(hours=6), timedelta(minutes=2), _purge_deadlines),
+    ("purge-announcements", timedelta(days=1), timedelta(minutes=3), _purge_announcements),
 )
 
 
@@ -127,12 +152,18 @@ async def post_init(application: Application) -> None:
     services.outbox = Outbox(sessions, services.inbox.worker)
     services.jobs = JobClock(sessions)
     services.flood = FloodGuard()
-    services.users = UserService(sessions)
-    services.flows = FlowService(sessions)
+    services.users = UserService(services.transactions)
+    services.flows = FlowService(services.transactions)
     services.requests = RequestService(sessions, services.outbox)
     services.staff = StaffService(sessions)
     services.search = SearchService(sessions)
-    services.privacy = PrivacyService(sessions)
+    services.quick_exit = QuickExitService(sessions)
+    application.bot.record_outside_update(services.quick_exit.record)
+    services.deadlines = DeadlineService(sessions, services.deadline_rules)
+    services.privacy = PrivacyService(sessions, services.deadlines)
+    services.announcements = AnnouncementService(
+        sessions, services.outbox.worker, services.settings.announce_approval_threshold,
+        services.settings.default_locale)
     # Off the start-up path: the index builds in a thread while polling begins.
     loop = asyncio.get_running_loop()
     services.content.on_change(lambda content: loop.run_in_executor(
@@ -164,13 +195,20 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     catalogs = Catalogs(settings.locales_dir, settings.default_locale)
     content = ContentStore(settings.content_dir)
     content.load()
+    rules = RulesStore(settings.content_dir, settings.content_reload_seconds)
+    rules.load()
     api = settings.telegram_api_url
-    bot = ExtBot(
+    safety = SafetyService(settings.content_dir)
+    safety.load(content.current)
+    # A content edit (safety.yaml included) reloads the rules; a broken one keeps the last good.
+    content.on_change(safety.load)
+    bot = TrackingBot(
         settings.require_token(),
         base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
         request=request or AiohttpRequest(connection_pool_size=64),
         get_updates_request=request or AiohttpRequest(read_timeout=5.0),
-        rate_limiter=TelegramPacer() if settings.telegram_rate_limit else None,
+        rate_limiter=(TelegramPacer(bulk_per_second=settings.announce_messages_per_second)
+                      if settings.telegram_rate_limit else None),
     )
     builder = (
         ApplicationBuilder()
@@ -182,7 +220,8 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
     )
     application = builder.build()
     application.bot_data["services"] = Services(settings=settings, catalogs=catalogs,
-                                                content=content)
+                                                content=content, deadline_rules=rules,
+                                                safety=safety)
     register(application)
     return application
 

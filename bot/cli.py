@@ -14,6 +14,7 @@ def _run(_args: argparse.Namespace) -> int:
     from bot.db.migrate import upgrade_database
     from bot.logs import configure_logging
     from bot.services.content import ContentUnavailable
+    from bot.services.safety import SafetyUnavailable
 
     settings = load_settings()
     token = settings.require_token()
@@ -23,7 +24,7 @@ def _run(_args: argparse.Namespace) -> int:
     upgrade_database(settings.database_url)
     try:
         run(settings)
-    except ContentUnavailable as exc:
+    except (ContentUnavailable, SafetyUnavailable) as exc:
         print(f"content has errors, run 'python -m bot content check':\n{exc}", file=sys.stderr)
         return 1
     return 0

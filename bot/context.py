@@ -1,6 +1,8 @@
 """The typed context every handler receives: `ctx.services`, `ctx.locale`, `ctx.t`, `ctx.unit`."""
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -10,6 +12,9 @@ from bot.services.inbox import Unit
 from bot.services.users import UserProfile
 
 UNITS = "units"  # bot_data key: the update id → Unit of each update being handled here
+# The Unit of the update this task handles (set by the dispatcher): what the bot sends while
+# handling it is recorded there (see bot.tracking).
+CURRENT_UNIT: ContextVar[Unit | None] = ContextVar("current_unit", default=None)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

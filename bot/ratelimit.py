@@ -2,8 +2,10 @@
 
 - A group or channel takes about 20 messages a minute: each has its own limiter (the staff
   group's cards queue there, nobody else's replies do).
-- Bulk sends (announcements, reminders: `rate_limit_args={"bulk": True}`) share one limiter of
-  about 30 a second, so a broadcast never crowds out the answers to people who are writing.
+- Telegram takes about 30 messages a second from one bot in all. Bulk sends (announcements,
+  reminders: `rate_limit_args={"bulk": True}`) wait for room in that budget (`SendBudget`);
+  every other new message takes its room without waiting, so a broadcast slows down while
+  people are writing, and never crowds out the answers to them.
 - A reply to someone who just wrote goes out at once: one chat takes short bursts, and the
   flood guard already bounds how fast one user can make the bot answer.
 - Every 429 is honoured: its chat (or all bulk sends) waits `retry_after`, and the call is tried
@@ -52,10 +54,49 @@ def _is_group(chat: int | str | None) -> bool:
     return isinstance(chat, str) or (isinstance(chat, int) and chat < 0)
 
 
+class SendBudget:
+    """The bot's messages per second, as a token bucket holding a fifth of a second's worth
+    (so no second takes much more than `per_second`). Bulk sends wait for a token, in turn;
+    any other message takes one at once, leaving the bucket in debt (at most a second's
+    worth) that the next bulk sends wait out."""
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._capacity = max(1.0, per_second / 5)
+        self._tokens = self._capacity
+        self._updated = time.monotonic()
+        self._turn = asyncio.Lock()  # first come, first served
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self.per_second)
+        self._updated = now
+
+    def take_now(self) -> None:
+        self._refill()
+        self._tokens = max(self._tokens - 1, -self.per_second)
+
+    async def __aenter__(self) -> None:
+        async with self._turn:
+            while True:
+                self._refill()
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self.per_second)
+
+    async def __aexit__(self, *exc_info) -> None:
+        return None
+
+
+def _is_new_message(endpoint: str) -> bool:
+    return endpoint.startswith(("send", "copy", "forward")) and endpoint != "sendChatAction"
+
+
 class TelegramPacer(BaseRateLimiter[dict]):
     def __init__(self, bulk_per_second: float = BULK_MESSAGES_PER_SECOND,
                  max_retries: int = 3, max_chats: int = 10_000) -> None:
-        self._bulk = AsyncLimiter(bulk_per_second, 1)
+        self._bulk = SendBudget(bulk_per_second)
         self._groups: BoundedCache[int | str, AsyncLimiter] = BoundedCache(max_chats)
         self._paused_until: BoundedCache[int | str, float] = BoundedCache(max_chats)
         self._max_retries = max_retries
@@ -91,6 +132,8 @@ class TelegramPacer(BaseRateLimiter[dict]):
                 if bulk:
                     async with self._bulk:
                         return await self._send(chat, callback, args, kwargs)
+                if _is_new_message(endpoint):
+                    self._bulk.take_now()
                 return await self._send(chat, callback, args, kwargs)
             except RetryAfter as exc:
                 if attempt == self._max_retries:

@@ -16,11 +16,15 @@ from telegram import Update
 from telegram.error import Conflict, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.context import UNITS, BotContext
+from bot.context import CURRENT_UNIT, UNITS, BotContext
 from bot.db.engine import DATABASE_ERRORS
+from bot.handlers.deadlines import send_claimed_reminder
+from bot.handlers.broadcast import send_claimed_announcement
 from bot.handlers.staff_relay import post_claimed_card
+from bot.services.announcements import ANNOUNCEMENT
 from bot.services.container import Services
 from bot.services.inbox import LEASE, Claimed, Inbox, Unit
+from bot.services.deadlines import REMINDER
 from bot.services.requests import CARD
 from bot.settings import Settings
 
@@ -116,6 +120,7 @@ class Dispatcher:
     async def _handle(self, claimed: Claimed) -> None:
         unit = claimed.unit
         self._units[unit.update_id] = unit
+        CURRENT_UNIT.set(unit)  # this task's own context: what the bot sends goes to the unit
         try:
             update = Update.de_json(claimed.payload, self._application.bot)
             await self._application.process_update(update)
@@ -123,6 +128,7 @@ class Dispatcher:
             log.exception("update %s could not be handled", unit.update_id)
         finally:
             self._units.pop(unit.update_id, None)
+            CURRENT_UNIT.set(None)
         await self._finish(unit)
 
     async def _finish(self, unit: Unit) -> None:
@@ -250,6 +256,10 @@ async def send_due_outbox(ctx: BotContext) -> None:
     for message in await ctx.services.outbox.claim_due():
         if message.kind == CARD:
             await post_claimed_card(ctx, message.ref)
+        elif message.kind == ANNOUNCEMENT:
+            await send_claimed_announcement(ctx, message.ref)
+        elif message.kind == REMINDER:
+            await send_claimed_reminder(ctx, message.ref)
         else:
             log.error("outbox message %s of unknown kind %r", message.id, message.kind)
 

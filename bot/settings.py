@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     # Keep Telegram's sending limits (30 messages/s, 20/min per group). Only a self-hosted Bot
     # API server without limits, or a benchmark of the bot's own speed, turns this off.
     telegram_rate_limit: bool = True
+    # Announcements: a segment larger than this needs a second admin's approval; they are
+    # sent at this pace (a little below Telegram's ~30/s, so replies to people who are writing
+    # still fit); paid broadcast (Telegram Stars) lets operators who pay go up to 1000/s.
+    announce_approval_threshold: int = Field(default=1000, ge=0)
+    announce_messages_per_second: float = Field(default=25.0, gt=0, le=1000)
+    announce_paid_broadcast: bool = False
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

@@ -75,6 +75,8 @@ def test_new_user_browses_to_a_topic_and_back_and_is_logged(telegram, running_bo
     tg.send_text(USER, "/start")
     wait_text(tg, USER, "Выберите язык")
     press(tg, USER, "Русский")
+    wait_text(tg, USER, RU("Which country are you in, or going to?"))  # asked once
+    press(tg, USER, "🇷🇺 " + RU("Russia"))
     wait_text(tg, USER, RU("Main menu"))
     section = [label for label in buttons(tg.last_message(USER)) if "виз" in label.lower()][0]
     press(tg, USER, section)
@@ -102,6 +104,7 @@ def test_new_user_browses_to_a_topic_and_back_and_is_logged(telegram, running_bo
     assert ("command", None) in kinds and ("language", None) in kinds
     assert ("view", "visas") in kinds and ("view", "visas_russia") in kinds
     assert ("view", "russia_stay") in kinds
+    assert ("country", None) in kinds
 
 
 def test_request_goes_to_staff_and_the_answer_comes_back(telegram, running_bot, db_url):
@@ -109,13 +112,15 @@ def test_request_goes_to_staff_and_the_answer_comes_back(telegram, running_bot, 
     tg.send_text(USER, "/start")
     wait_text(tg, USER, "Выберите язык")
     press(tg, USER, "Русский")
+    wait_text(tg, USER, RU("Which country are you in, or going to?"))
+    press(tg, USER, RU("Skip ›"))
     wait_text(tg, USER, "Главное меню")
     press(tg, USER, RU("❓ Ask a question"))
     tg.wait_for_sync(lambda: RU("Other question") in buttons(tg.last_message(USER)), timeout=15)
     press(tg, USER, RU("Other question"))
     tg.wait_for_sync(lambda: RU("Russia") in buttons(tg.last_message(USER)), timeout=15)
     press(tg, USER, RU("Russia"))
-    tg.wait_for_sync(lambda: len(buttons(tg.last_message(USER))) == 4, timeout=15)
+    tg.wait_for_sync(lambda: len(buttons(tg.last_message(USER))) == 5, timeout=15)  # 3, Back, Cancel
     press(tg, USER, list(buttons(tg.last_message(USER)))[0])
     tg.wait_for_sync(lambda: "2000" in (tg.last_text(USER) or ""), timeout=15)
     tg.send_text(USER, "Работодатель не платит зарплату <3 месяца>")

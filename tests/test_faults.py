@@ -80,7 +80,8 @@ def file_until_consent(tg, user):
     """Drive a user through the request flow up to the consent screen."""
     tg.send_text(user, "/start")
     tg.wait_for_sync(lambda: "English" in buttons(tg.last_message(user) or {}), timeout=30)
-    steps = [("English", EN("Main menu")), (EN("❓ Ask a question"), EN("Other question")),
+    steps = [("English", EN("Skip ›")), (EN("Skip ›"), EN("Main menu")),
+             (EN("❓ Ask a question"), EN("Other question")),
              (EN("Other question"), EN("Russia")), (EN("Russia"), EN("For myself")),
              (EN("For myself"), None)]
     for label, next_label in steps:

@@ -41,6 +41,29 @@ def test_labelled_queries_hit_in_top_three_at_least_90_percent():
     assert rate >= 0.90, misses
 
 
+LONG = list(csv.DictReader((ROOT / "tests" / "search_long_queries.tsv").open(encoding="utf-8"),
+                           delimiter="\t"))
+
+
+def test_a_long_messy_question_finds_its_topic_as_well_as_a_short_one():
+    """Several sentences, the way people write (greetings, who and where, then the question):
+    in every locale and both scripts, each with the short query it boils down to."""
+    assert {row["locale"] for row in LONG} == {"en", "ru", "uz", "uz_Cyrl"} and len(LONG) >= 30
+
+    def hits(field: str) -> int:
+        return sum(bool(set(row["expected"].split(",")) & set(top(row[field]))) for row in LONG)
+
+    long_hits, short_hits = hits("query"), hits("short")
+    print(f"top-3: long {long_hits}/{len(LONG)}, short {short_hits}/{len(LONG)}")
+    assert long_hits / len(LONG) >= 0.9 and long_hits >= short_hits - 1
+
+
+def test_a_question_of_many_sentences_is_searched_whole_but_bounded():
+    question = " ".join(row["query"] for row in LONG[:8])  # ~1,200 characters, 8 topics
+    assert len(INDEX.search(question)) == 5
+    assert INDEX.search(question + " qwzx" * 500)  # junk after the first terms costs nothing
+
+
 @pytest.mark.parametrize("query", ["sugʻurta", "sug'urta", "sug‘urta", "sug’urta", "sug`urta",
                                    "sugurta", "суғурта", "сугурта", "страховка", "insurance"])
 def test_every_spelling_of_insurance_finds_insurance(query):

@@ -128,6 +128,8 @@ def start_in_english(tg, user):
     tg.send_text(user, "/start")
     wait_buttons(tg, user, "English")
     press(tg, user, "English")
+    wait_buttons(tg, user, EN("Skip ›"))  # the country, asked once
+    press(tg, user, EN("Skip ›"))
     wait_buttons(tg, user, EN("❓ Ask a question"))
 
 

@@ -10,6 +10,7 @@ from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.writing_rules import writing_rule_problems
 from bot.deadlines.rules import deadline_rule_problems
 from bot.i18n import Catalogs
+from bot.safety.rules import safety_problems
 from bot.views import screens
 
 
@@ -38,6 +39,8 @@ def check_content(content_dir: Path, locales_dir: Path, default_locale: str = "u
     problems = list(result.problems)
     problems += writing_rule_problems(content_dir)  # parity, contacts, keyword traps
     problems += deadline_rule_problems(content_dir)  # content/rules.yaml
+    problems += safety_problems(content_dir, set(result.content.topics)  # content/safety.yaml
+                                if result.content is not None else None)
     if result.content is not None:
         problems += rendering_problems(result, Catalogs(locales_dir, default_locale))
     for problem in problems:

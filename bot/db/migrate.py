@@ -27,23 +27,23 @@ def alembic_config(database_url: str):
     return config
 
 
-def head_revision() -> str:
-    """The newest revision, read from the migration files without importing Alembic."""
+def head_revisions() -> frozenset[str]:
+    """The newest revisions, read from the migration files without importing Alembic: one,
+    or several while branches added side by side are not yet chained."""
     revisions, parents = set(), set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         source = path.read_text(encoding="utf-8")
         revisions.update(_REVISION.findall(source))
         parents.update(_DOWN_REVISION.findall(source))
-    (head,) = revisions - parents
-    return head
+    return frozenset(revisions - parents)
 
 
-async def _current_revision(database_url: str) -> str | None:
+async def _current_revisions(database_url: str) -> frozenset[str] | None:
     engine = make_engine(database_url, poolclass=NullPool)
     try:
         async with engine.connect() as connection:
             result = await connection.execute(text("SELECT version_num FROM alembic_version"))
-            return result.scalar_one_or_none()
+            return frozenset(result.scalars())
     except Exception:  # no database or no version table yet: Alembic will create them
         return None
     finally:
@@ -72,8 +72,11 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     A database already at the newest revision is left alone without loading Alembic, which
     keeps the bot's start fast."""
     ensure_sqlite_folder(database_url)
-    if revision == "head" and asyncio.run(_current_revision(database_url)) == head_revision():
-        return
+    if revision == "head":
+        heads = head_revisions()
+        if asyncio.run(_current_revisions(database_url)) == heads:
+            return
+        revision = "heads" if len(heads) > 1 else revision
     from alembic import command
 
     with _sqlite_migration_lock(database_url):

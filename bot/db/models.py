@@ -1,10 +1,10 @@
 """Tables. Portable types only, so SQLite and PostgreSQL run the same code."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import (BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String,
-                        Text)
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        String, Text)
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,6 +58,11 @@ class User(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The user's last search, offered as the question if they press "Ask a person" next.
     last_unanswered: Mapped[str | None] = mapped_column(Text)
+    # The country they are in or going to (a code of bot.services.requests.COUNTRIES): its
+    # topics come first and the other countries' are hidden. None: not told, or all countries.
+    country: Mapped[str | None] = mapped_column(String(8))
+    # The user turned announcements off (/announcements off, or the button on one).
+    announcements_off: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Interaction(Base):
@@ -109,6 +114,8 @@ class HelpRequest(Base):
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     user_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_by_user: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The question signals distress or forced labour: staff see it first.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -185,6 +192,17 @@ class OutboxMessage(Base):
                       Index("ix_outbox_kind_ref", "kind", "ref"))
 
 
+class ChatMessage(Base):
+    """A message in a private chat, the bot's or the user's, kept as long as Telegram lets a
+    bot delete it (48 hours): the quick exit (/hide) deletes them all."""
+
+    __tablename__ = "chat_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class ScheduledJob(Base):
     """A repeating job; the process that moves `next_run_at` forward runs it, once."""
 
@@ -192,3 +210,90 @@ class ScheduledJob(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadlinePlan(Base):
+    """My deadlines: one person's host country and entry date (personal data, kept only while
+    a deadline is ahead). Reminders only with `reminders` true, which the user agreed to."""
+
+    __tablename__ = "deadline_plans"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    country: Mapped[str] = mapped_column(String(2))
+    entry_date: Mapped[date] = mapped_column(Date)
+    contract_date: Mapped[date | None] = mapped_column(Date)  # for rules counted from it
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_rules: Mapped[str] = mapped_column(Text, default="[]")  # JSON: keys marked "done"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeadlineStay(Base):
+    """An earlier stay in the plan's country, both days included."""
+
+    __tablename__ = "deadline_stays"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    entered: Mapped[date] = mapped_column(Date)
+    left: Mapped[date] = mapped_column(Date)
+
+
+class DeadlineReminder(Base):
+    """One reminder of one deadline; sent through the outbox (kind "reminder", ref = id)."""
+
+    __tablename__ = "deadline_reminders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    rule_key: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[date] = mapped_column(Date)
+    days_before: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # or dropped: the user blocked us
+
+
+class Announcement(Base):
+    """News for the users it concerns, one text per locale. Its recipients are chosen when an
+    admin confirms it; it is sent through the outbox (kind "announcement", ref = id)."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # awaiting_approval | sending | paused | done | cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    texts: Mapped[str] = mapped_column(Text)  # JSON: locale → Telegram HTML
+    topic_key: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(Text)  # JSON, see bot.services.announcements.Segment
+    recipients: Mapped[int] = mapped_column(Integer, default=0)  # chosen when confirmed
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AnnouncementRecipient(Base):
+    """One user an announcement goes to: at most once, whatever crashes or processes."""
+
+    __tablename__ = "announcement_recipients"
+
+    announcement_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    locale: Mapped[str] = mapped_column(String(16))
+    # pending | sent | blocked | failed | skipped (turned off meanwhile) | cancelled
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The next slice to send: pending recipients, fewest attempts first.
+        Index("ix_announcement_recipients_next", "announcement_id", "status", "attempts",
+              "user_id"),
+        Index("ix_announcement_recipients_user_id", "user_id"),
+    )

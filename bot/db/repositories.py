@@ -9,9 +9,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, case, literal
 
-from bot.db.models import (AuditEntry, FlowState, HelpRequest, InboxUpdate, Interaction,
-                           OutboxMessage, RequestMessage, ScheduledJob, StaffMember, User, utcnow)
+from bot.db.models import (AuditEntry, ChatMessage, DeadlinePlan, DeadlineReminder, DeadlineStay, FlowState,
+                           HelpRequest, InboxUpdate, Interaction, OutboxMessage, RequestMessage,
+                           ScheduledJob, StaffMember, User, utcnow)
+from bot.db.models import Announcement, AnnouncementRecipient
 
 
 def _insert(session: AsyncSession | Session, table: Table) -> Insert:
@@ -34,6 +37,50 @@ class UserRepository:
 
     async def change(self, user_id: int, **values: object) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(**values))
+
+    async def set_country_if_unknown(self, user_id: int, country: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id, User.country.is_(None))
+                                   .values(country=country))
+
+
+@dataclass
+class UserRecords:
+    """Synchronous, for `Transactions.run`: users are created and changed on the hot path."""
+
+    session: Session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def add_if_new(self, row: dict) -> None:
+        """Create the user unless another process just did."""
+        statement = _insert(self.session, User.__table__).values(**row)
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=[User.id]))
+
+    def change(self, user_id: int, **values: object) -> None:
+        self.session.execute(update(User).where(User.id == user_id).values(**values))
+
+
+@dataclass
+class DraftRecords:
+    """Synchronous, for `Transactions.run`: every step of a form saves its draft."""
+
+    session: Session
+
+    def get(self, user_id: int) -> FlowState | None:
+        return self.session.get(FlowState, user_id)
+
+    def put(self, user_id: int, flow: str, step: str, data: str, at: datetime) -> None:
+        values = {"flow": flow, "step": step, "data": data, "updated_at": at}
+        statement = _insert(self.session, FlowState.__table__).values(user_id=user_id, **values)
+        self.session.execute(statement.on_conflict_do_update(
+            index_elements=[FlowState.user_id], set_=values))
+
+    def delete(self, user_id: int) -> None:
+        self.session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+
+    def delete_older_than(self, moment: datetime) -> None:
+        self.session.execute(delete(FlowState).where(FlowState.updated_at < moment))
 
 
 @dataclass
@@ -161,7 +208,9 @@ class RequestRepository:
         where = (HelpRequest.status.in_(OPEN_STATUSES), HelpRequest.deleted_by_user.is_(False))
         total = (await self.session.execute(
             select(func.count()).select_from(HelpRequest).where(*where))).scalar_one()
-        query = select(HelpRequest).where(*where).order_by(HelpRequest.id).offset(offset).limit(limit)
+        # A cry for help first, then the oldest.
+        query = (select(HelpRequest).where(*where)
+                 .order_by(HelpRequest.urgent.desc(), HelpRequest.id).offset(offset).limit(limit))
         return list((await self.session.execute(query)).scalars()), total
 
     async def search(self, text: str, limit: int = 20) -> list[HelpRequest]:
@@ -232,13 +281,19 @@ _RECENT = (select(_INBOX.c.user_key, _INBOX.c.status, func.count(), func.min(_IN
            .where(_INBOX.c.user_key.in_(bindparam("keys", expanding=True)),
                   _INBOX.c.received_at >= bindparam("since"))
            .group_by(_INBOX.c.user_key, _INBOX.c.status))
-_HELD = select(_INBOX.c.update_id).where(
-    _INBOX.c.update_id.in_(bindparam("ids", expanding=True)),
-    _INBOX.c.claimed_by == bindparam("worker"), _INBOX.c.status == "claimed")
-_FINISH = (update(_INBOX).where(_INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
-           .values(status=bindparam("status"), payload=None, claimed_until=None))
+_FINISH = (update(_INBOX)
+           .where(_INBOX.c.update_id.in_(bindparam("ids", expanding=True)),
+                  _INBOX.c.claimed_by == bindparam("worker"), _INBOX.c.status == "claimed")
+           .values(status=bindparam("status"), payload=None, claimed_until=None)
+           .returning(_INBOX.c.update_id))
 _USERS = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 _ADD_INTERACTIONS = insert(Interaction.__table__)
+_DRAFTS = select(FlowState).where(FlowState.user_id.in_(bindparam("ids", expanding=True)))
+_AWAITING = (select(HelpRequest.user_id, HelpRequest.id)
+             .where(HelpRequest.user_id.in_(bindparam("ids", expanding=True)),
+                    HelpRequest.status == "answered", HelpRequest.deleted_by_user.is_(False),
+                    HelpRequest.updated_at >= bindparam("since"))
+             .order_by(HelpRequest.updated_at.desc()))
 _CHANGE_USER = User.__table__.update().where(User.__table__.c.id == bindparam("user_id"))
 
 
@@ -264,14 +319,15 @@ class InboxRepository:
                                                 "until": until})
         return sorted((row.update_id, row.user_key, row.payload) for row in claimed)
 
-    def held_by(self, worker: str, update_ids: list[int]) -> set[int]:
-        return set(self.session.execute(_HELD, {"ids": update_ids, "worker": worker}).scalars())
-
-    def finish_many(self, outcomes: list[tuple[int, str]]) -> None:
-        """(update_id, done | dropped) each; the payload goes, the row stays a while."""
+    def finish_many(self, worker: str, outcomes: list[tuple[int, str]]) -> set[int]:
+        """(update_id, done | dropped) each; the payload goes, the row stays a while. Returns
+        the ids finished: not those another process took over when this one's lease ran out."""
+        finished: set[int] = set()
         for status in {status for _, status in outcomes}:
             ids = [update_id for update_id, s in outcomes if s == status]
-            self.session.execute(_FINISH, {"ids": ids, "status": status})
+            finished.update(self.session.execute(
+                _FINISH, {"ids": ids, "status": status, "worker": worker}).scalars())
+        return finished
 
     def extend_leases(self, worker: str, until: datetime) -> None:
         self.session.execute(
@@ -288,12 +344,30 @@ class InboxRepository:
     def users(self, user_ids: list[int]) -> dict[int, User]:
         return {user.id: user for user in self.session.execute(_USERS, {"ids": user_ids}).scalars()}
 
+    def drafts(self, user_ids: list[int]) -> dict[int, FlowState]:
+        return {state.user_id: state
+                for state in self.session.execute(_DRAFTS, {"ids": user_ids}).scalars()}
+
+    def awaiting(self, user_ids: list[int], since: datetime) -> dict[int, int]:
+        """Per user, the case a staff member answered since `since` (the latest)."""
+        found: dict[int, int] = {}
+        for user_id, request_id in self.session.execute(_AWAITING, {"ids": user_ids,
+                                                                    "since": since}):
+            found.setdefault(user_id, request_id)
+        return found
+
     def add_interactions(self, rows: list[dict]) -> None:
         if rows:
             self.session.execute(_ADD_INTERACTIONS, rows)
 
     def change_user(self, user_id: int, values: dict) -> None:
         self.session.execute(_CHANGE_USER.values(**values), {"user_id": user_id})
+
+    def add_chat_messages(self, rows: list[dict]) -> None:
+        if rows:
+            statement = _insert(self.session, ChatMessage.__table__).on_conflict_do_nothing(
+                index_elements=[ChatMessage.chat_id, ChatMessage.message_id])
+            self.session.execute(statement, rows)
 
     def delete_finished_before(self, moment: datetime) -> int:
         result = self.session.execute(delete(InboxUpdate).where(
@@ -348,6 +422,36 @@ class OutboxRepository:
 
 
 @dataclass
+class ChatMessageRepository:
+    """Recent private-chat messages, for the quick exit."""
+
+    session: AsyncSession
+
+    async def add(self, rows: list[dict]) -> None:
+        if rows:
+            statement = _insert(self.session, ChatMessage.__table__).on_conflict_do_nothing(
+                index_elements=[ChatMessage.chat_id, ChatMessage.message_id])
+            await self.session.execute(statement, rows)
+
+    async def since(self, chat_id: int, moment: datetime) -> list[int]:
+        query = (select(ChatMessage.message_id)
+                 .where(ChatMessage.chat_id == chat_id, ChatMessage.sent_at >= moment)
+                 .order_by(ChatMessage.message_id))
+        return list((await self.session.execute(query)).scalars())
+
+    async def delete(self, chat_id: int, message_ids: list[int] | None = None) -> None:
+        """These messages of the chat, or all of them."""
+        where = [ChatMessage.chat_id == chat_id]
+        if message_ids is not None:
+            where.append(ChatMessage.message_id.in_(message_ids))
+        await self.session.execute(delete(ChatMessage).where(*where))
+
+    async def delete_before(self, moment: datetime) -> int:
+        result = await self.session.execute(delete(ChatMessage).where(ChatMessage.sent_at < moment))
+        return result.rowcount or 0
+
+
+@dataclass
 class JobRepository:
     session: AsyncSession
 
@@ -364,3 +468,285 @@ class JobRepository:
             .where(ScheduledJob.name == name, ScheduledJob.next_run_at <= now)
             .values(next_run_at=next_run))
         return result.rowcount == 1
+
+
+REMINDER = "reminder"  # the outbox kind of a deadline reminder
+
+
+@dataclass
+class DeadlineRepository:
+    """My deadlines: a person's plan, earlier stays and reminders (with their outbox rows)."""
+
+    session: AsyncSession
+
+    async def plan(self, user_id: int) -> DeadlinePlan | None:
+        return await self.session.get(DeadlinePlan, user_id)
+
+    def add_plan(self, plan: DeadlinePlan) -> None:
+        self.session.add(plan)
+
+    async def stays(self, user_id: int) -> list[DeadlineStay]:
+        query = (select(DeadlineStay).where(DeadlineStay.user_id == user_id)
+                 .order_by(DeadlineStay.entered, DeadlineStay.id))
+        return list((await self.session.execute(query)).scalars())
+
+    def add_stay(self, stay: DeadlineStay) -> None:
+        self.session.add(stay)
+
+    async def delete_stays(self, user_id: int, stay_id: int | None = None) -> int:
+        """This user's stay `stay_id` (a button may be forged: the owner is checked), or all."""
+        where = [DeadlineStay.user_id == user_id]
+        if stay_id is not None:
+            where.append(DeadlineStay.id == stay_id)
+        return (await self.session.execute(delete(DeadlineStay).where(*where))).rowcount or 0
+
+    async def reminders(self, user_id: int) -> list[DeadlineReminder]:
+        query = (select(DeadlineReminder).where(DeadlineReminder.user_id == user_id)
+                 .order_by(DeadlineReminder.due_at, DeadlineReminder.id))
+        return list((await self.session.execute(query)).scalars())
+
+    async def reminder(self, reminder_id: int) -> DeadlineReminder | None:
+        return await self.session.get(DeadlineReminder, reminder_id)
+
+    async def add_reminder(self, reminder: DeadlineReminder) -> DeadlineReminder:
+        """The reminder and its outbox row, due at the reminder's time."""
+        self.session.add(reminder)
+        await self.session.flush()
+        OutboxRepository(self.session).add(REMINDER, reminder.id, reminder.due_at)
+        return reminder
+
+    async def delete_reminders(self, user_id: int, *, rule_key: str | None = None,
+                               pending_only: bool = True) -> int:
+        """Reminders (not yet sent ones, unless `pending_only` is false) and their outbox rows."""
+        where = [DeadlineReminder.user_id == user_id]
+        if rule_key is not None:
+            where.append(DeadlineReminder.rule_key == rule_key)
+        if pending_only:
+            where.append(DeadlineReminder.sent_at.is_(None))
+        ids = list((await self.session.execute(select(DeadlineReminder.id).where(*where))).scalars())
+        if ids:
+            await OutboxRepository(self.session).delete_for_refs(REMINDER, ids)
+            await self.session.execute(delete(DeadlineReminder).where(DeadlineReminder.id.in_(ids)))
+        return len(ids)
+
+    async def delete_all(self, user_id: int) -> bool:
+        """The plan, its stays and every reminder; True when there was a plan."""
+        await self.delete_reminders(user_id, pending_only=False)
+        await self.delete_stays(user_id)
+        result = await self.session.execute(delete(DeadlinePlan).where(DeadlinePlan.user_id == user_id))
+        return bool(result.rowcount)
+
+    async def plans_after(self, user_id: int, limit: int) -> list[DeadlinePlan]:
+        """Plans in user id order, from after `user_id`: to walk them all a batch at a time."""
+        query = (select(DeadlinePlan).where(DeadlinePlan.user_id > user_id)
+                 .order_by(DeadlinePlan.user_id).limit(limit))
+        return list((await self.session.execute(query)).scalars())
+
+    async def stays_of(self, user_ids: list[int]) -> dict[int, list[DeadlineStay]]:
+        grouped: dict[int, list[DeadlineStay]] = {user_id: [] for user_id in user_ids}
+        if user_ids:
+            query = (select(DeadlineStay).where(DeadlineStay.user_id.in_(user_ids))
+                     .order_by(DeadlineStay.entered, DeadlineStay.id))
+            for stay in (await self.session.execute(query)).scalars():
+                grouped[stay.user_id].append(stay)
+        return grouped
+
+
+ANNOUNCEMENT = "announcement"  # the outbox kind of an announcement (ref = its id)
+_RECIPIENT = AnnouncementRecipient.__table__
+
+
+def _guessed_locale(default_locale: str, guesses: dict[str, str]):
+    """The locale a user reads, as `load_user` decides it: the one they chose, else the guess
+    from Telegram's language code (`en-GB` → `en`), else the default."""
+    code = func.lower(User.language_code)
+    whens = [((code == prefix) | code.like(f"{prefix}-%"), locale) for prefix, locale in guesses.items()]
+    return func.coalesce(User.locale, case(*whens, else_=default_locale))
+
+
+def _users_country():
+    """The country the user gave: their own setting, else the one of their latest request."""
+    latest = (select(HelpRequest.country)
+              .where(HelpRequest.user_id == User.id, HelpRequest.deleted_by_user.is_(False))
+              .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+              .limit(1).correlate(User).scalar_subquery())
+    return func.coalesce(User.country, latest)
+
+
+@dataclass
+class AnnouncementRepository:
+    """Announcements, their recipients, and their outbox row."""
+
+    session: AsyncSession
+
+    def add(self, announcement: Announcement) -> None:
+        self.session.add(announcement)
+
+    async def get(self, announcement_id: int, lock: bool = False) -> Announcement | None:
+        """`lock`: hold the row to the end of the transaction (PostgreSQL; SQLite transactions
+        take the write lock anyway), so state changes never cross."""
+        query = select(Announcement).where(Announcement.id == announcement_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def recent(self, limit: int) -> list[Announcement]:
+        query = select(Announcement).order_by(Announcement.id.desc()).limit(limit)
+        return list((await self.session.execute(query)).scalars())
+
+    # Who: a segment is a set of conditions on users, all of which must hold.
+
+    @staticmethod
+    def audience(*, locales: tuple[str, ...], countries: tuple[str, ...],
+                 active_since: datetime | None, open_case: bool, default_locale: str,
+                 guesses: dict[str, str]):
+        """(the users' locale expression, the conditions) of a segment. Users who blocked the
+        bot (not active) or turned announcements off are never in one; users who deleted
+        their data have no row."""
+        locale = _guessed_locale(default_locale, guesses)
+        where = [User.is_active.is_(True), User.announcements_off.is_(False)]
+        if locales:
+            where.append(locale.in_(locales))
+        if countries:
+            where.append(_users_country().in_(countries))
+        if active_since is not None:
+            where.append(User.last_seen >= active_since)
+        if open_case:
+            where.append(select(HelpRequest.id).where(
+                HelpRequest.user_id == User.id, HelpRequest.status.in_(OPEN_STATUSES),
+                HelpRequest.deleted_by_user.is_(False)).exists())
+        return locale, where
+
+    async def count_by_locale(self, locale, where) -> dict[str, int]:
+        query = select(locale, func.count()).select_from(User).where(*where).group_by(locale)
+        return {row[0]: row[1] for row in (await self.session.execute(query)).all()}
+
+    async def choose_recipients(self, announcement_id: int, locale, where) -> int:
+        """One pending row per user of the segment, in one statement."""
+        chosen = select(literal(announcement_id, BigInteger), User.id, locale,
+                        literal("pending"), literal(0)).where(*where)
+        await self.session.execute(insert(AnnouncementRecipient).from_select(
+            ["announcement_id", "user_id", "locale", "status", "attempts"], chosen))
+        return await self.count(announcement_id)
+
+    async def count(self, announcement_id: int, status: str | None = None) -> int:
+        query = select(func.count()).select_from(AnnouncementRecipient).where(
+            AnnouncementRecipient.announcement_id == announcement_id)
+        if status is not None:
+            query = query.where(AnnouncementRecipient.status == status)
+        return (await self.session.execute(query)).scalar_one()
+
+    async def counts(self, announcement_id: int) -> list[tuple[str, str, int]]:
+        """(locale, status, how many) of one announcement's recipients."""
+        query = (select(AnnouncementRecipient.locale, AnnouncementRecipient.status, func.count())
+                 .where(AnnouncementRecipient.announcement_id == announcement_id)
+                 .group_by(AnnouncementRecipient.locale, AnnouncementRecipient.status))
+        return [tuple(row) for row in (await self.session.execute(query)).all()]
+
+    async def next_pending(self, announcement_id: int, limit: int) -> list[tuple]:
+        """(user id, locale, attempts, the user's row still exists, announcements off, is
+        active) of the next pending recipients: fewest attempts first, so retries go last."""
+        query = (select(AnnouncementRecipient.user_id, AnnouncementRecipient.locale,
+                        AnnouncementRecipient.attempts, User.id.is_not(None),
+                        User.announcements_off, User.is_active)
+                 .outerjoin(User, User.id == AnnouncementRecipient.user_id)
+                 .where(AnnouncementRecipient.announcement_id == announcement_id,
+                        AnnouncementRecipient.status == "pending")
+                 .order_by(AnnouncementRecipient.attempts, AnnouncementRecipient.user_id)
+                 .limit(limit))
+        return [tuple(row) for row in (await self.session.execute(query)).all()]
+
+    async def mark(self, announcement_id: int, user_ids: list[int], **values: object) -> None:
+        if user_ids:
+            await self.session.execute(
+                update(AnnouncementRecipient)
+                .where(AnnouncementRecipient.announcement_id == announcement_id,
+                       AnnouncementRecipient.user_id.in_(user_ids))
+                .values(**values))
+
+    async def tried(self, announcement_id: int, user_id: int, status: str, error: str | None,
+                    sent_at: datetime | None = None) -> None:
+        """One more attempt at one recipient, and where it left them."""
+        await self.session.execute(
+            update(AnnouncementRecipient)
+            .where(AnnouncementRecipient.announcement_id == announcement_id,
+                   AnnouncementRecipient.user_id == user_id)
+            .values(status=status, attempts=AnnouncementRecipient.attempts + 1,
+                    last_error=error, sent_at=sent_at))
+
+    async def cancel_pending(self, announcement_id: int) -> None:
+        await self.session.execute(
+            update(AnnouncementRecipient)
+            .where(AnnouncementRecipient.announcement_id == announcement_id,
+                   AnnouncementRecipient.status == "pending")
+            .values(status="cancelled"))
+
+    async def of_user(self, user_id: int) -> list[AnnouncementRecipient]:
+        query = (select(AnnouncementRecipient).where(AnnouncementRecipient.user_id == user_id)
+                 .order_by(AnnouncementRecipient.announcement_id))
+        return list((await self.session.execute(query)).scalars())
+
+    async def forget_user(self, user_id: int) -> None:
+        await self.session.execute(delete(AnnouncementRecipient).where(
+            AnnouncementRecipient.user_id == user_id))
+
+    async def delete_finished_before(self, moment: datetime) -> int:
+        """Finished announcements (with their recipients) from before `moment`."""
+        old = select(Announcement.id).where(Announcement.status.in_(("done", "cancelled")),
+                                            Announcement.finished_at < moment)
+        ids = list((await self.session.execute(old)).scalars())
+        if ids:
+            await self.session.execute(delete(AnnouncementRecipient).where(
+                AnnouncementRecipient.announcement_id.in_(ids)))
+            await OutboxRepository(self.session).delete_for_refs(ANNOUNCEMENT, ids)
+            await self.session.execute(delete(Announcement).where(Announcement.id.in_(ids)))
+        return len(ids)
+
+    # The outbox row: one process holds it (a lease, `holder` a token of that process's
+    # sending task), renews it while it sends, gives it back after each slice.
+
+    def _outbox(self, announcement_id: int):
+        return (OutboxMessage.kind == ANNOUNCEMENT, OutboxMessage.ref == announcement_id)
+
+    async def add_outbox(self, announcement_id: int, due_at: datetime) -> None:
+        OutboxRepository(self.session).add(ANNOUNCEMENT, announcement_id, due_at)
+
+    async def take(self, announcement_id: int, holder: str, now: datetime, until: datetime,
+                   given_to: str | None = None) -> bool:
+        """Hold the row until `until` if it is due and nobody holds it, or if it was just
+        claimed for `given_to` (this process, by `Outbox.claim_due`)."""
+        free = OutboxMessage.claimed_until.is_(None) | (OutboxMessage.claimed_until < now)
+        if given_to is not None:
+            free = free | ((OutboxMessage.claimed_by == given_to) & (OutboxMessage.claimed_until >= now))
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(*self._outbox(announcement_id), OutboxMessage.done_at.is_(None),
+                   OutboxMessage.due_at <= now, free)
+            .values(claimed_by=holder, claimed_until=until))
+        return result.rowcount == 1
+
+    async def renew(self, announcement_id: int, holder: str, now: datetime,
+                    until: datetime) -> bool:
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(*self._outbox(announcement_id), OutboxMessage.done_at.is_(None),
+                   OutboxMessage.claimed_by == holder, OutboxMessage.claimed_until >= now)
+            .values(claimed_until=until))
+        return result.rowcount == 1
+
+    async def give_back(self, announcement_id: int, holder: str, due_at: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(*self._outbox(announcement_id), OutboxMessage.claimed_by == holder)
+            .values(claimed_until=None, due_at=due_at))
+
+    async def finish_outbox(self, announcement_id: int) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(*self._outbox(announcement_id))
+            .values(done_at=utcnow(), claimed_until=None))
+
+    async def rearm_outbox(self, announcement_id: int, now: datetime) -> None:
+        """Due again now (resumed, or to report); a holder whose lease runs keeps it."""
+        await self.session.execute(
+            update(OutboxMessage).where(*self._outbox(announcement_id))
+            .values(done_at=None, due_at=now))

@@ -5,7 +5,9 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
-from bot.handlers import buttons, cases, errors, messages, navigation, privacy, staff, users
+from bot.handlers import (buttons, cases, deadlines, errors, messages, navigation, privacy, safety,
+                          staff, users)
+from bot.handlers import announce, announcements
 
 # Cross-cutting work runs in groups before the features (as PTB's rules bot does).
 GROUP_GUARD = -3
@@ -23,6 +25,9 @@ USER_COMMANDS = {
     "language": navigation.language,
     "cancel": navigation.cancel,
     "myrequests": cases.my_requests_command,
+    "hide": safety.hide_command,
+    "deadlines": deadlines.command,
+    "announcements": announcements.command,
     "privacy": privacy.privacy,
     "mydata": privacy.my_data,
     "delete": privacy.delete_command,
@@ -36,6 +41,7 @@ STAFF_COMMANDS = {
     "stats": staff.stats_command,
     "gaps": staff.gaps_command,
     "staff": staff.staff_command,
+    "announce": announce.command,
 }
 
 

@@ -1,4 +1,5 @@
-"""The ask-a-person flow: topic → country → who → question → phone → consent → case number."""
+"""The ask-a-person form on Telegram: updates become the form's events (bot.services.ask_form,
+where its steps, order, validation and Back live), and its answers become screens."""
 from __future__ import annotations
 
 import logging
@@ -9,108 +10,150 @@ from telegram.constants import ParseMode
 from bot.context import BotContext
 from bot.handlers.replies import log_interaction, show
 from bot.handlers.staff_relay import post_card
+from bot.services import ask_form
+from bot.services.ask_form import ASK_FLOW, AskForm, Result
 from bot.services.flows import Flow
-from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT, Draft
+from bot.services.requests import COUNTRIES, QUESTION_LIMIT
 from bot.views import requests as views
 
 log = logging.getLogger(__name__)
 
-ASK_FLOW = "ask"
 FOLLOW_UP_FLOW = "followup"
 
 
-def _step_screen(ctx: BotContext, step: str):
+def _form(ctx: BotContext) -> AskForm:
     content = ctx.services.content.current
+    safety = ctx.services.safety
+    return AskForm(topic_exists=lambda key: content.topic(key) is not None,
+                   is_urgent=lambda text: safety is not None and safety.detect(text) is not None)
+
+
+def _step_screen(ctx: BotContext, form: Flow):
+    content = ctx.services.content.current
+    data = form.data
+    preferred = ctx.profile.country if ctx.profile and ctx.profile.country in COUNTRIES else None
     return {
-        "topic": lambda: views.choose_topic(content, ctx.t, ctx.locale),
-        "country": lambda: views.choose_country(ctx.t),
-        "asker": lambda: views.choose_asker(ctx.t),
-        "text": lambda: views.write_question(ctx.t),
+        "topic": lambda: views.choose_topic(content, ctx.t, ctx.locale, data),
+        "country": lambda: views.choose_country(ctx.t, data, preferred),
+        "asker": lambda: views.choose_asker(ctx.t, data),
+        "text": lambda: views.write_question(ctx.t, data),
         "phone": lambda: views.share_phone(ctx.t),
-        "consent": lambda: views.consent(ctx.t, ctx.services.settings.retention_days),
-    }[step]()
+        "consent": lambda: views.consent(ctx.t, ctx.services.settings.retention_days, content,
+                                         ctx.locale, data),
+    }[form.step]()
 
 
-async def _go_to(update: Update, ctx: BotContext, flow: Flow, step: str) -> None:
-    flow.step = step
+async def _show_step(update: Update, ctx: BotContext, form: Flow, came_from: str | None) -> None:
     # Saved before it is shown: whichever process gets the next press finds this step.
-    await ctx.services.flows.save(ctx.profile.id, flow)
-    screen = _step_screen(ctx, step)
-    if step == "phone":
+    await ctx.services.flows.save(ctx.profile.id, form)
+    screen = _step_screen(ctx, form)
+    chat_id = update.effective_chat.id
+    if form.step == "phone":
         # A reply keyboard cannot ride on an edited message: it needs a new one.
-        await ctx.bot.send_message(update.effective_chat.id, screen.text,
-                                   parse_mode=ParseMode.HTML, reply_markup=screen.keyboard)
-    else:
-        await show(update, ctx, screen)
+        await ctx.bot.send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
+                                   reply_markup=screen.keyboard)
+        return
+    if came_from == "phone" and update.callback_query is None:
+        # Leaving the phone step: its keyboard goes, then the next step comes as a new message.
+        await update.effective_message.reply_text(
+            ctx.t("Thank you.") if form.step == "consent" else ctx.t("One step back."),
+            reply_markup=ReplyKeyboardRemove())
+    await show(update, ctx, screen)
+
+
+async def _apply(update: Update, ctx: BotContext, result: Result) -> bool:
+    """Carry out what the form answered; False for a button that is not for this form now."""
+    from bot.handlers.navigation import show_main_menu
+
+    outcome = result.outcome
+    if outcome == ask_form.STALE:
+        return False
+    if outcome == ask_form.SHOW:
+        if result.details.get("kept"):
+            await update.effective_message.reply_text(
+                ctx.t("Your question is kept. Now please answer with the buttons."))
+        await _show_step(update, ctx, result.form, result.came_from)
+    elif outcome == ask_form.INVALID:
+        await _refused_answer(update, ctx, result)
+    elif outcome in (ask_form.LEFT, ask_form.REFUSED):
+        await ctx.services.flows.clear(ctx.profile.id)
+        if outcome == ask_form.REFUSED:
+            await log_interaction(ctx, "ask_refused")
+            await show_main_menu(update, ctx, ctx.t("Nothing was stored. Your question was not sent."))
+        else:
+            await log_interaction(ctx, "ask_left")
+            await show_main_menu(update, ctx, ctx.t("Cancelled. Nothing was stored."))
+    elif outcome == ask_form.AGREED:
+        await _file(update, ctx, result.form)
+    return True
+
+
+async def _refused_answer(update: Update, ctx: BotContext, result: Result) -> None:
+    message = update.effective_message
+    if result.reason == ask_form.TOO_LONG:
+        await message.reply_text(views.question_too_long(ctx.t, result.details["length"]),
+                                 parse_mode=ParseMode.HTML)
+        return
+    if result.reason == ask_form.NOT_OWN_PHONE:
+        await message.reply_text(ctx.t("Please share your own number with the button, or press Skip."))
+        return
+    if result.reason == ask_form.NOT_TEXT:
+        await message.reply_text(ctx.t("Please write your message as text."))
+        return
+    await message.reply_text(ctx.t("Please answer with the buttons, or send /cancel to stop."))
+    await _show_step(update, ctx, result.form, None)
 
 
 async def start_ask(update: Update, ctx: BotContext, topic_key: str | None = None,
-                    text: str | None = None) -> None:
-    content = ctx.services.content.current
-    data = {"topic": topic_key if topic_key and content.topic(topic_key) else None}
-    if text:
-        data["text"] = text[:QUESTION_LIMIT]
-    await log_interaction(ctx, "ask", topic_key=data["topic"])
-    await _go_to(update, ctx, Flow(ASK_FLOW, "", data), "country" if data["topic"] else "topic")
+                    text: str | None = None, urgent: bool = False) -> None:
+    result = _form(ctx).start(topic_key, text, urgent)
+    await log_interaction(ctx, "ask_urgent" if urgent else "ask",
+                          topic_key=result.form.data.get("topic"))
+    await _apply(update, ctx, result)
 
 
 async def on_choice(update: Update, ctx: BotContext, field: str, value: str) -> bool:
-    """A button of the flow; False when the flow has ended or the button is not for this step."""
+    """A button of the form; False when the form has ended or the button is not for this step."""
     flow = await ctx.services.flows.get(ctx.profile.id)
-    if flow is None or flow.name != ASK_FLOW or flow.step != field:
+    if flow is None or flow.name != ASK_FLOW:
         return False
-    if field == "topic":
-        flow.data["topic"] = value if ctx.services.content.current.topic(value) else None
-        await _go_to(update, ctx, flow, "country")
-    elif field == "country" and value in COUNTRIES:
-        flow.data["country"] = value
-        await _go_to(update, ctx, flow, "asker")
-    elif field == "asker" and value in ASKERS:
-        flow.data["asker"] = value
-        await _go_to(update, ctx, flow, "phone" if flow.data.get("text") else "text")
-    elif field == "consent":
-        await _finish(update, ctx, flow, agreed=value == "yes")
+    form = _form(ctx)
+    if field == "back":
+        result = form.back(flow, value)
+    elif field == "keep":
+        result = form.keep(flow, value)
+    elif field == "cancel":
+        result = form.cancel(flow, value)
     else:
-        return False
-    return True
+        result = form.choose(flow, field, value)
+    return await _apply(update, ctx, result)
 
 
 async def on_flow_message(update: Update, ctx: BotContext, flow: Flow) -> None:
     """Text or a contact while a flow waits for one."""
-    message = update.effective_message
     if flow.name == FOLLOW_UP_FLOW:
         await _follow_up_text(update, ctx, flow)
-    elif flow.step == "text" and message.text:
-        if len(message.text) > QUESTION_LIMIT:
-            await message.reply_text(views.question_too_long(ctx.t, len(message.text)),
-                                     parse_mode=ParseMode.HTML)
-            return
-        flow.data["text"] = message.text
-        await _go_to(update, ctx, flow, "phone")
-    elif flow.step == "phone" and (message.contact or message.text == ctx.t("Skip")):
-        contact = message.contact
-        if contact and contact.user_id not in (None, ctx.profile.id):
-            await message.reply_text(ctx.t("Please share your own number with the button, or press Skip."))
-            return
-        flow.data["phone"] = contact.phone_number if contact else None
-        await message.reply_text(ctx.t("Thank you."), reply_markup=ReplyKeyboardRemove())
-        await _go_to(update, ctx, flow, "consent")
-    else:
-        await message.reply_text(ctx.t("Please answer with the buttons, or send /cancel to stop."))
-        await _go_to(update, ctx, flow, flow.step)
-
-
-async def _finish(update: Update, ctx: BotContext, flow: Flow, agreed: bool) -> None:
-    from bot.handlers.navigation import show_main_menu
-
-    if not agreed:
-        await ctx.services.flows.clear(ctx.profile.id)
-        await log_interaction(ctx, "ask_refused")
-        await show_main_menu(update, ctx, ctx.t("Nothing was stored. Your question was not sent."))
         return
-    draft = Draft(topic_key=flow.data.get("topic"), country=flow.data["country"],
-                  asker=flow.data["asker"], text=flow.data["text"], locale=ctx.locale,
-                  phone=flow.data.get("phone"))
+    message = update.effective_message
+    form = _form(ctx)
+    if flow.step == "phone":
+        contact = message.contact
+        if contact is not None:
+            result = form.phone(flow, contact.phone_number,
+                                own=contact.user_id in (None, ctx.profile.id))
+        elif message.text == ctx.t("Skip"):
+            result = form.phone(flow, None)
+        elif message.text == ctx.t("‹ Back"):
+            result = form.back(flow, "phone")
+        else:
+            result = Result(ask_form.INVALID, flow, ask_form.USE_BUTTONS)
+    else:
+        result = form.write(flow, message.text)
+    await _apply(update, ctx, result)
+
+
+async def _file(update: Update, ctx: BotContext, flow: Flow) -> None:
+    draft = _form(ctx).draft(flow, ctx.locale)
     request = await ctx.services.requests.file(ctx.profile.id, draft)
     await log_interaction(ctx, "ask_filed", topic_key=draft.topic_key)
     await show(update, ctx, views.filed(ctx.t, request.number))

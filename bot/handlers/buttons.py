@@ -8,7 +8,8 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.handlers import ask, cases, navigation, privacy, staff
+from bot.handlers import ask, cases, deadlines, navigation, privacy, safety, staff
+from bot.handlers import announce, announcements
 from bot.handlers.replies import log_interaction, show
 from bot.views import callbacks, screens
 
@@ -30,7 +31,19 @@ async def _picker(update, ctx, pressed):
 
 
 async def _topic(update, ctx, pressed):
-    await navigation.show_topic(update, ctx, pressed.key, pressed.page)
+    await navigation.show_topic(update, ctx, pressed.key, pressed.page,
+                                all_countries=pressed.value == "all")
+
+
+async def _country(update, ctx, pressed):
+    if pressed.value is None:
+        await navigation.show_country_picker(update, ctx)
+    else:
+        await navigation.choose_country(update, ctx, pressed.value)
+
+
+async def _hide(update, ctx, pressed):
+    await safety.quick_exit(update, ctx)
 
 
 async def _language(update, ctx, pressed):
@@ -38,6 +51,9 @@ async def _language(update, ctx, pressed):
 
 
 async def _ask(update, ctx, pressed):
+    if pressed.value == "urgent":
+        await safety.talk_to_a_person(update, ctx)
+        return
     text = await ctx.services.users.take_unanswered(ctx.profile.id) if pressed.value == "query" else None
     await ask.start_ask(update, ctx, pressed.key, text)
 
@@ -80,6 +96,22 @@ async def _erase(update, ctx, pressed):
     await privacy.erase_confirmed(update, ctx)
 
 
+async def _deadlines(update, ctx, pressed):
+    await deadlines.on_button(update, ctx, pressed)
+
+
+async def _announce(update, ctx, pressed):
+    await announce.on_button(update, ctx, pressed)
+
+
+async def _announcement(update, ctx, pressed):
+    await announce.on_control(update, ctx, pressed)
+
+
+async def _announcements(update, ctx, pressed):
+    await announcements.on_button(update, ctx, pressed)
+
+
 async def _noop(update, ctx, pressed):
     return None
 
@@ -88,6 +120,8 @@ ROUTES = {
     "main": _main, "picker": _picker, "topic": _topic, "language": _language, "noop": _noop,
     "ask": _ask, "flow": _flow, "mine": _mine, "case": _case, "write": _write,
     "staff": _staff, "queue": _queue, "staffcase": _staff_case, "erase": _erase,
+    "deadlines": _deadlines, "country": _country, "hide": _hide,
+    "announce": _announce, "announcement": _announcement, "announcements": _announcements,
 }
 
 

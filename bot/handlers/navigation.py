@@ -1,12 +1,15 @@
 """Menus, topics, pages, language and the fallbacks for anything not understood."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import ReplyKeyboardRemove, Update
 
 from bot import LOCALES
 from bot.context import BotContext
 from bot.handlers.replies import log_interaction, show
-from bot.views import screens
+from bot.views import callbacks, screens
+from bot.views.countries import COUNTRY_NAMES
 
 
 def translators_guess_first(ctx: BotContext) -> list:
@@ -14,10 +17,16 @@ def translators_guess_first(ctx: BotContext) -> list:
     return [ctx.services.catalogs.get(locale) for locale in order]
 
 
+def user_country(ctx: BotContext) -> str | None:
+    """The country the user is in or going to, as stored ("ALL": every country; None: not told)."""
+    return ctx.profile.country if ctx.profile is not None else None
+
+
 def main_menu_screen(ctx: BotContext) -> screens.Screen:
     content = ctx.services.content.current
-    return ctx.services.screens.get(content, ("main", ctx.locale),
-                                    lambda: screens.main_menu(content, ctx.t, ctx.locale))
+    country = user_country(ctx)
+    return ctx.services.screens.get(content, ("main", ctx.locale, country),
+                                    lambda: screens.main_menu(content, ctx.t, ctx.locale, country))
 
 
 async def show_main_menu(update: Update, ctx: BotContext, notice: str | None = None) -> None:
@@ -27,15 +36,21 @@ async def show_main_menu(update: Update, ctx: BotContext, notice: str | None = N
     await show(update, ctx, screen)
 
 
-async def show_topic(update: Update, ctx: BotContext, key: str, page: int = 0) -> None:
+async def show_topic(update: Update, ctx: BotContext, key: str, page: int = 0,
+                     all_countries: bool = False) -> None:
     content = ctx.services.content.current
-    if content.topic(key) is None:
+    topic = content.topic(key)
+    if topic is None:
         await log_interaction(ctx, "stale", topic_key=key[:64])
         await show_main_menu(update, ctx, ctx.t("That topic has moved or no longer exists. Here is the main menu."))
         return
+    # The country changes only which children a section lists.
+    country = user_country(ctx) if topic.children and not all_countries else None
+    quick_exit = ctx.services.safety is not None and ctx.services.safety.has_quick_exit(key)
     screen = ctx.services.screens.get(
-        content, ("topic", ctx.locale, key, page),
-        lambda: screens.topic_screen(content, ctx.t, ctx.locale, key, page))
+        content, ("topic", ctx.locale, key, page, country, all_countries),
+        lambda: screens.topic_screen(content, ctx.t, ctx.locale, key, page, country,
+                                     all_countries, quick_exit))
     await show(update, ctx, screen)
     await log_interaction(ctx, "page" if page else "view", topic_key=key)
 
@@ -81,14 +96,38 @@ async def cancel(update: Update, ctx: BotContext) -> None:
 
 
 async def choose_language(update: Update, ctx: BotContext, locale: str, then_key: str | None) -> None:
+    first_time = ctx.profile is not None and ctx.profile.locale is None
     if ctx.profile is not None:
         await ctx.services.users.set_locale(ctx.profile.id, locale)
     ctx.locale = locale
     await log_interaction(ctx, "language", topic_key=then_key)
     if then_key and ctx.services.content.current.topic(then_key):
         await show_topic(update, ctx, then_key)
+    elif first_time and user_country(ctx) is None:
+        # Asked once, lightly: which country, so that its topics come first (skippable).
+        await show(update, ctx, screens.country_picker(ctx.t, None, first_time=True))
     else:
         await show_main_menu(update, ctx)
+
+
+async def show_country_picker(update: Update, ctx: BotContext) -> None:
+    await show(update, ctx, screens.country_picker(ctx.t, user_country(ctx)))
+
+
+async def choose_country(update: Update, ctx: BotContext, code: str) -> None:
+    """Where the user is or is going (or every country): kept on their row, written with the
+    update; its topics come first from this screen on."""
+    if ctx.profile is None or (code not in COUNTRY_NAMES and code != callbacks.ALL_COUNTRIES):
+        await show_main_menu(update, ctx)
+        return
+    ctx.unit.change_user(ctx.profile.id, country=code)
+    ctx.profile = replace(ctx.profile, country=code)
+    await log_interaction(ctx, "country", query=code)
+    if code == callbacks.ALL_COUNTRIES:
+        notice = ctx.t("The topics of every country are shown.")
+    else:
+        notice = ctx.t("The topics for {country} come first.", country=ctx.t(COUNTRY_NAMES[code]))
+    await show_main_menu(update, ctx, notice)
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:

@@ -20,6 +20,13 @@ async def privacy(update: Update, ctx: BotContext) -> None:
         t("What we store: the language you chose, when you used the bot, which topics you opened "
           "and what you searched for (under a code, not your name or Telegram account), and — only "
           "if you agree — the questions you send to staff, with your phone number if you share it."),
+        t("If you use My deadlines: your country, your dates of entry and earlier stays, kept "
+          "only while a deadline is ahead; reminders only if you ask for them."),
+        t("Announcements: now and then the Migration Agency sends news to the people it concerns "
+          "(chosen by language, country, recent use of the bot or an open request). "
+          "/announcements off stops them."),
+        t("We also store the country you chose and, for 48 hours, the numbers of the messages in "
+          "this chat, so that /hide can delete them."),
         t("Why: to answer you, and to learn which information migrants need."),
         t("Who sees it: only staff of the Migration Agency. We never ask for passport scans or "
           "health details."),

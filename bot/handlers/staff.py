@@ -48,7 +48,7 @@ async def queue_command(update: Update, ctx: BotContext) -> None:
 async def show_queue(update: Update, ctx: BotContext, page: int) -> None:
     t = staff_translator(ctx)
     requests, total = await ctx.services.requests.queue(page, QUEUE_PAGE)
-    await show(update, ctx, views.staff_list(t, t("Open requests, oldest first"), requests,
+    await show(update, ctx, views.staff_list(t, t("Open requests: urgent first, then oldest"), requests,
                                               utcnow(), page, total, QUEUE_PAGE))
 
 

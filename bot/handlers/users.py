@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
@@ -19,6 +20,10 @@ async def load_user(update: Update, ctx: BotContext) -> None:
         ctx.unit.change_user(user.id, **ctx.profile.changes)
     ctx.locale = ctx.profile.locale or guess_locale(
         user.language_code, ctx.services.settings.default_locale)
+    # The user's own message, for the quick exit to delete (see bot.services.quick_exit).
+    message = update.message
+    if message is not None and message.chat.type == ChatType.PRIVATE:
+        ctx.unit.record_message(message.chat_id, message.message_id)
 
 
 async def limit_floods(update: Update, ctx: BotContext) -> None:

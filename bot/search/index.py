@@ -19,8 +19,14 @@ FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "body": 1.0}
 K1, B = 1.2, 0.75
 MAX_RESULTS = 5
 MIN_SCORE = 1.0
+# The country first: a topic about the person's country counts this much more. Another
+# country's topics keep their score: a person in Türkiye who types "patent" means Russia's.
+OWN_COUNTRY = 1.5
 PREFIX_MIN = 4
 LOOKUP_CACHE = 20_000
+# A long question of several sentences is searched whole, up to this many distinct terms (each
+# unknown one costs a typo lookup over the whole vocabulary).
+MAX_QUERY_TERMS = 64
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class SearchIndex:
                 idf = math.log(1 + (count - frequency[term] + 0.5) / (frequency[term] + 0.5))
                 self.postings[term].append((key, idf * weight * (K1 + 1) / (weight + norm)))
         self.vocabulary = sorted(self.postings)
+        self.countries = {key: topic.countries for key, topic in content.topics.items()}
         self._lookups: OrderedDict[str, list[tuple[str, float]]] = OrderedDict()
 
     @staticmethod
@@ -93,13 +100,18 @@ class SearchIndex:
             self._lookups.popitem(last=False)
         return result
 
-    def search(self, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
+    def search(self, query: str, limit: int = MAX_RESULTS, country: str | None = None) -> list[Hit]:
         scores: Counter = Counter()
-        for term in dict.fromkeys(terms(query)):
+        for term in list(dict.fromkeys(terms(query)))[:MAX_QUERY_TERMS]:
             best: dict[str, float] = {}
             for candidate, confidence in self._matches(term):
                 for key, weight in self.postings[candidate]:
                     best[key] = max(best.get(key, 0.0), confidence * weight)
             scores.update(best)
-        ranked = [Hit(key, score) for key, score in scores.most_common() if score >= MIN_SCORE]
+        ranked = [Hit(key, score * self._country_factor(key, country))
+                  for key, score in scores.items() if score >= MIN_SCORE]
+        ranked.sort(key=lambda hit: -hit.score)
         return ranked[:limit]
+
+    def _country_factor(self, key: str, country: str | None) -> float:
+        return OWN_COUNTRY if country is not None and country in self.countries[key] else 1.0

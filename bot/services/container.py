@@ -8,14 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db.engine import Transactions
 from bot.i18n import Catalogs
 from bot.services.cache import ContentMemo
+from bot.services.announcements import AnnouncementService
 from bot.services.content import ContentStore
+from bot.services.deadlines import DeadlineService, RulesStore
 from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
 from bot.services.inbox import Inbox
 from bot.services.jobs import JobClock
 from bot.services.outbox import Outbox
 from bot.services.privacy import PrivacyService
+from bot.services.quick_exit import QuickExitService
 from bot.services.requests import RequestService
+from bot.services.safety import SafetyService
 from bot.services.search import SearchService
 from bot.services.staff import StaffService
 from bot.services.users import UserService
@@ -27,6 +31,8 @@ class Services:
     settings: Settings
     catalogs: Catalogs
     content: ContentStore
+    deadline_rules: RulesStore | None = None  # content/rules.yaml, reloaded on change
+    safety: SafetyService | None = None  # content/safety.yaml, reloaded with the content
     # Derived from the content only, so each process may keep its own.
     screens: ContentMemo = field(default_factory=ContentMemo)
     background: set = field(default_factory=set)  # tasks beside the updates, cancelled at shutdown
@@ -43,3 +49,6 @@ class Services:
     staff: StaffService | None = None
     search: SearchService | None = None
     privacy: PrivacyService | None = None
+    quick_exit: QuickExitService | None = None
+    deadlines: DeadlineService | None = None
+    announcements: AnnouncementService | None = None

@@ -20,7 +20,7 @@ class ContentUnavailable(Exception):
 
 
 def _signature(content_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    paths = [content_dir / "topics.yaml"]
+    paths = [content_dir / "topics.yaml", content_dir / "safety.yaml"]
     for locale in LOCALES:
         paths.extend(sorted((content_dir / locale).glob("*.md")))
     entries = []

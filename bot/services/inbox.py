@@ -23,6 +23,7 @@ from bot.db.engine import Transactions
 from bot.db.models import utcnow
 from bot.db.repositories import InboxRepository
 from bot.services.interactions import InteractionRecord
+from bot.services.requests import AWAITING_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -73,20 +74,35 @@ class Unit:
     # The user's row as it was when the update was claimed (None: not a user yet), read in
     # the claim's transaction so handling starts without another query; NOT_READ otherwise.
     stored_user: object = NOT_READ
+    # Likewise the user's draft (a FlowState row or None) and the case awaiting their answer
+    # (its id or None): a plain message needs both, and reading them here spares the update
+    # two more transactions.
+    stored_flow: object = NOT_READ
+    awaiting_request: object = NOT_READ
     status: str = "done"  # or "dropped" by the flood guard
     interactions: list[InteractionRecord] = field(default_factory=list)
     # (user id, column values) to write with the update, e.g. the last visit.
     user_changes: tuple[int, dict] | None = None
+    # (chat id, message id) of the private-chat messages this update received or sent, kept
+    # for the quick exit (see bot.services.quick_exit).
+    messages: list[tuple[int, int]] = field(default_factory=list)
+    forgotten: bool = False
 
     def change_user(self, user_id: int, **values: object) -> None:
         if self.user_changes is not None and self.user_changes[0] == user_id:
             values = {**self.user_changes[1], **values}
         self.user_changes = (user_id, values)
 
+    def record_message(self, chat_id: int, message_id: int) -> None:
+        if not self.forgotten:
+            self.messages.append((chat_id, message_id))
+
     def forget_user(self) -> None:
         """The user's data was erased: nothing of this update is written about them."""
         self.interactions.clear()
         self.user_changes = None
+        self.messages.clear()
+        self.forgotten = True
 
 
 @dataclass(frozen=True)
@@ -169,13 +185,16 @@ class Inbox:
 
     def _finish(self, inbox: InboxRepository, finished: list[Unit]) -> None:
         # An update whose lease ran out and that another process took is not finished here.
-        still_ours = inbox.held_by(self.worker, [unit.update_id for unit in finished])
+        still_ours = inbox.finish_many(self.worker, [(unit.update_id, unit.status)
+                                                     for unit in finished])
         mine = [unit for unit in finished if unit.update_id in still_ours]
         for unit in finished:
             if unit.update_id not in still_ours:
                 log.warning("update %s was taken over by another process", unit.update_id)
-        inbox.finish_many([(unit.update_id, unit.status) for unit in mine])
         inbox.add_interactions([asdict(record) for unit in mine for record in unit.interactions])
+        now = utcnow()
+        inbox.add_chat_messages([{"chat_id": chat_id, "message_id": message_id, "sent_at": now}
+                                 for unit in mine for chat_id, message_id in unit.messages])
         for unit in mine:
             if unit.user_changes is not None:
                 inbox.change_user(*unit.user_changes)
@@ -185,13 +204,20 @@ class Inbox:
             return []
         now = utcnow()
         inbox = InboxRepository(session)
-        claimed = [c for c in inbox.claim(self.worker, now, now + LEASE, limit) if c[2]]
+        claimed = [(update_id, key, json.loads(payload)) for update_id, key, payload
+                   in inbox.claim(self.worker, now, now + LEASE, limit) if payload]
         keys = sorted({key for _, key, _ in claimed if key is not None})
         recent = inbox.recent(keys, now - self._flood_window) if keys else []
         users = inbox.users(keys) if keys else {}
-        return [Claimed(Unit(update_id, key, _recent_of(recent, key),
-                             users.get(key)), json.loads(payload))
-                for update_id, key, payload in claimed]
+        # Only a plain message asks for the draft and the awaited case (buttons read it when
+        # they need it).
+        writing = sorted({key for _, key, payload in claimed if key is not None and "message" in payload})
+        drafts = inbox.drafts(writing) if writing else {}
+        awaiting = inbox.awaiting(writing, now - AWAITING_WINDOW) if writing else {}
+        return [Claimed(Unit(update_id, key, _recent_of(recent, key), users.get(key),
+                             drafts.get(key, NOT_READ if key not in writing else None),
+                             awaiting.get(key, NOT_READ if key not in writing else None)),
+                        payload) for update_id, key, payload in claimed]
 
     async def extend_leases(self) -> None:
         until = utcnow() + LEASE

@@ -8,7 +8,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import FlowState, HelpRequest, Interaction, RequestMessage, User, utcnow
-from bot.db.repositories import InboxRepository
+from bot.db.repositories import (AnnouncementRepository, ChatMessageRepository,
+                                 DeadlineRepository, InboxRepository)
+from bot.services.deadlines import DeadlineService
 
 ERASED_USER_ID = 0
 
@@ -18,8 +20,10 @@ def _iso(value):
 
 
 class PrivacyService:
-    def __init__(self, sessions: async_sessionmaker) -> None:
+    def __init__(self, sessions: async_sessionmaker,
+                 deadlines: DeadlineService | None = None) -> None:
         self._sessions = sessions
+        self._deadlines = deadlines
 
     async def export_user(self, user_id: int) -> bytes:
         """Everything stored about the user, as a JSON document."""
@@ -35,12 +39,17 @@ class PrivacyService:
             interactions = list((await session.execute(
                 select(Interaction).where(Interaction.user_key == user.pseudonym)
                 .order_by(Interaction.id))).scalars()) if user else []
+            deadlines = (await self._deadlines.export(session, user_id)
+                         if self._deadlines is not None else None)
+            announcements = await AnnouncementRepository(session).of_user(user_id)
         document = {
             "telegram_user_id": user_id,
             "settings": {"locale": user.locale if user else None,
                          "first_seen": _iso(user.first_seen) if user else None,
                          "last_seen": _iso(user.last_seen) if user else None,
-                         "last_search": user.last_unanswered if user else None},
+                         "last_search": user.last_unanswered if user else None,
+                         "country": user.country if user else None,
+                         "announcements_off": user.announcements_off if user else None},
             "requests": [{
                 "number": r.number, "status": r.status, "topic": r.topic_key,
                 "country": r.country, "asker": r.asker, "phone": r.phone,
@@ -50,6 +59,9 @@ class PrivacyService:
             } for r in requests],
             "interactions": [{"kind": i.kind, "topic": i.topic_key, "query": i.query,
                               "at": _iso(i.created_at)} for i in interactions],
+            "deadlines": deadlines,
+            "announcements_received": [{"announcement": r.announcement_id, "status": r.status,
+                                        "sent_at": _iso(r.sent_at)} for r in announcements],
         }
         return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -68,6 +80,9 @@ class PrivacyService:
                 await session.execute(delete(Interaction).where(Interaction.user_key == user.pseudonym))
                 await session.delete(user)
             await session.execute(delete(FlowState).where(FlowState.user_id == user_id))
+            await ChatMessageRepository(session).delete(user_id)  # the private chat's message ids
+            await DeadlineRepository(session).delete_all(user_id)  # dates, stays, reminders
+            await AnnouncementRepository(session).forget_user(user_id)  # which news they got
             await session.run_sync(lambda sync: InboxRepository(sync).delete_finished_of(user_id))
         return len(ids)
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import HelpRequest, RequestMessage, utcnow
 from bot.db.repositories import (OPEN_STATUSES, AuditRepository, FlowRepository,
-                                 InteractionRepository, RequestRepository)
+                                 InteractionRepository, RequestRepository, UserRepository)
 from bot.services.outbox import Outbox, claim_now
 
 CARD = "card"  # the outbox kind of a case card for the staff group
@@ -38,6 +38,7 @@ class Draft:
     text: str
     locale: str
     phone: str | None = None
+    urgent: bool = False  # a cry for help: staff see it first
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.text) <= QUESTION_LIMIT:
@@ -73,13 +74,17 @@ class RequestService:
             now = utcnow()
             request = HelpRequest(user_id=user_id, topic_key=draft.topic_key,
                                   country=draft.country, asker=draft.asker, locale=draft.locale,
-                                  phone=draft.phone, status="new", created_at=now, updated_at=now)
+                                  phone=draft.phone, urgent=draft.urgent, status="new",
+                                  created_at=now, updated_at=now)
             requests.add(request)
             await session.flush()
             request.number = case_number(request.id, now)
             requests.add_message(RequestMessage(request_id=request.id, author="user",
                                                 author_id=user_id, text=draft.text))
             claim_now(session, CARD, request.id, self._outbox.worker)
+            # The country first: a person who never said where they are is taken to be where
+            # their question is about.
+            await UserRepository(session).set_country_if_unknown(user_id, draft.country)
         return request
 
     async def get(self, request_id: int) -> HelpRequest | None:

@@ -43,11 +43,13 @@ class SearchService:
         index = SearchIndex(content)
         self._index, self._content = index, content
 
-    def search(self, query: str, locale: str, content: Content) -> list[Result]:
-        """Search `content`; an index still being built for it in the background is built here."""
+    def search(self, query: str, locale: str, content: Content,
+               country: str | None = None) -> list[Result]:
+        """Search `content`, the topics of the person's `country` first; an index still being
+        built for it in the background is built here."""
         if self._content is not content:
             self.rebuild(content)
-        hits = self._index.search(query)
+        hits = self._index.search(query, country=country)
         return [Result(hit.key, self._content.text(locale, hit.key).title,
                        snippet(self._content, locale, hit.key)) for hit in hits]
 

@@ -5,11 +5,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 
-from bot.db.engine import DATABASE_ERRORS
+from bot.db.engine import DATABASE_ERRORS, Transactions
 from bot.db.models import User, utcnow
-from bot.db.repositories import UserRepository
+from bot.db.repositories import UserRecords
 from bot.services.inbox import NOT_READ
 
 # A visit is written at most this often per user: "last seen" is for retention, not tracking.
@@ -25,15 +25,21 @@ class UserProfile:
     is_new: bool = False
     # Columns to bring up to date when the update is done (the visit), or None.
     changes: dict | None = None
+    # The country they are in or going to: its topics first (None: not told, all countries).
+    country: str | None = None
 
 
 def _profile(user: User, is_new: bool = False, changes: dict | None = None) -> UserProfile:
-    return UserProfile(user.id, user.pseudonym, user.locale, user.last_seen, is_new, changes)
+    return UserProfile(user.id, user.pseudonym, user.locale, user.last_seen, is_new, changes,
+                       country=user.country)
 
 
 class UserService:
-    def __init__(self, sessions: async_sessionmaker) -> None:
-        self._sessions = sessions
+    """Every read and write of a user row runs in one transaction of `Transactions` (on
+    SQLite the one connection that also stores the updates, so none waits for another)."""
+
+    def __init__(self, transactions: Transactions) -> None:
+        self._transactions = transactions
 
     async def seen(self, user_id: int, language_code: str | None,
                    stored: object = NOT_READ) -> UserProfile:
@@ -43,8 +49,7 @@ class UserService:
         now = utcnow()
         user = stored
         if user is NOT_READ:
-            async with self._sessions() as session:
-                user = await UserRepository(session).get(user_id)
+            user = await self._transactions.run(lambda session: UserRecords(session).get(user_id))
         if user is None:
             return await self._create(user_id, language_code, now)
         changes = {}
@@ -60,17 +65,19 @@ class UserService:
         row = {"id": user_id, "pseudonym": secrets.token_hex(16), "locale": None,
                "language_code": language_code, "is_active": True, "first_seen": now,
                "last_seen": now}
-        async with self._sessions.begin() as session:
-            users = UserRepository(session)
-            await users.add_if_new(row)
-            user = await users.get(user_id)
+
+        def create(session: Session) -> User:
+            users = UserRecords(session)
+            users.add_if_new(row)
+            return users.get(user_id)
+
+        user = await self._transactions.run(create)
         return _profile(user, is_new=user.pseudonym == row["pseudonym"])
 
     async def stored_locale(self, user_id: int) -> str | None:
         """The user's locale, or None when unknown or the database is away (error replies)."""
         try:
-            async with self._sessions() as session:
-                user = await UserRepository(session).get(user_id)
+            user = await self._transactions.run(lambda session: UserRecords(session).get(user_id))
         except DATABASE_ERRORS:
             return None
         return user.locale if user else None
@@ -83,14 +90,15 @@ class UserService:
         await self._change(user_id, is_active=False)
 
     async def take_unanswered(self, user_id: int) -> str | None:
-        async with self._sessions.begin() as session:
-            users = UserRepository(session)
-            user = await users.get(user_id)
+        def take(session: Session) -> str | None:
+            users = UserRecords(session)
+            user = users.get(user_id)
             text = user.last_unanswered if user else None
             if text is not None:
-                await users.change(user_id, last_unanswered=None)
-        return text
+                users.change(user_id, last_unanswered=None)
+            return text
+
+        return await self._transactions.run(take)
 
     async def _change(self, user_id: int, **values: object) -> None:
-        async with self._sessions.begin() as session:
-            await UserRepository(session).change(user_id, **values)
+        await self._transactions.run(lambda session: UserRecords(session).change(user_id, **values))

@@ -12,13 +12,9 @@ from bot.db.models import HelpRequest, RequestMessage
 from bot.i18n import N_, Translator
 from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT
 from bot.views import callbacks, escape
+from bot.views.countries import COUNTRY_NAMES
 from bot.views.screens import PAGE_MARGIN, Screen, paginate
 
-COUNTRY_NAMES = {
-    "RU": N_("Russia"), "KZ": N_("Kazakhstan"), "TR": N_("Türkiye"), "KR": N_("South Korea"),
-    "GB": N_("United Kingdom"), "DE": N_("Germany"), "PL": N_("Poland"),
-    "UZ": N_("Uzbekistan (came back)"), "OTHER": N_("Another country"),
-}
 ASKER_NAMES = {
     "self": N_("For myself"),
     "family_abroad": N_("For a family member abroad"),
@@ -28,6 +24,7 @@ STATUS_NAMES = {
     "new": N_("New"), "in_progress": N_("In progress"), "answered": N_("Answered"),
     "resolved": N_("Resolved"), "closed": N_("Closed"),
 }
+MISSING = object()
 STATUS_ICONS = {"new": "🆕", "in_progress": "🛠", "answered": "💬", "resolved": "✅", "closed": "🔒"}
 
 
@@ -37,6 +34,16 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 def _cancel_row(t: Translator) -> list[InlineKeyboardButton]:
     return [_button(t("✖️ Cancel"), callbacks.MAIN_MENU)]
+
+
+def _form_row(t: Translator, step: str) -> list[InlineKeyboardButton]:
+    """Back to the step before, and Cancel: on every step of the ask form."""
+    return [_button(t("‹ Back"), callbacks.flow("back", step)),
+            _button(t("✖️ Cancel"), callbacks.flow("cancel", step))]
+
+
+def _chosen(label: str, is_current: bool) -> str:
+    return f"✓ {label}" if is_current else label
 
 
 def _paragraphs(*lines: str) -> str:
@@ -53,33 +60,58 @@ def topic_title(content: Content, locale: str, key: str | None, t: Translator) -
     return t("Other question")
 
 
-def choose_topic(content: Content, t: Translator, locale: str) -> Screen:
-    rows = [[_button(content.text(locale, key).title, callbacks.flow("topic", key))]
-            for key in content.roots]
-    rows.append([_button(t("Other question"), callbacks.flow("topic", "-"))])
-    rows.append(_cancel_row(t))
+def choose_topic(content: Content, t: Translator, locale: str, form: dict | None = None) -> Screen:
+    """`form`: the answers so far; the topic given before is ticked."""
+    form = form or {}
+    current = form.get("topic", MISSING)
+    rows = [[_button(_chosen(content.text(locale, key).title, key == current),
+                     callbacks.flow("topic", key))] for key in content.roots]
+    rows.append([_button(_chosen(t("Other question"), "topic" in form and current is None),
+                         callbacks.flow("topic", "-"))])
+    rows.append(_form_row(t, "topic"))
     return Screen(_paragraphs(t("Ask a person"), t("What is your question about?")),
                   InlineKeyboardMarkup(rows))
 
 
-def choose_country(t: Translator) -> Screen:
-    buttons = [_button(t(COUNTRY_NAMES[code]), callbacks.flow("country", code)) for code in COUNTRIES]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)] + [_cancel_row(t)]
+def choose_country(t: Translator, form: dict | None = None, preferred: str | None = None) -> Screen:
+    """The person's own country (`preferred`) comes first; the one given before is ticked."""
+    current = (form or {}).get("country")
+    codes = sorted(COUNTRIES, key=lambda code: code != preferred)
+    buttons = [_button(_chosen(t(COUNTRY_NAMES[code]), code == current),
+                       callbacks.flow("country", code)) for code in codes]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)] + [_form_row(t, "country")]
     return Screen(_paragraphs(t("Where is the person this question is about now?")),
                   InlineKeyboardMarkup(rows))
 
 
-def choose_asker(t: Translator) -> Screen:
-    rows = [[_button(t(ASKER_NAMES[code]), callbacks.flow("asker", code))] for code in ASKERS]
-    rows.append(_cancel_row(t))
+def choose_asker(t: Translator, form: dict | None = None) -> Screen:
+    current = (form or {}).get("asker")
+    rows = [[_button(_chosen(t(ASKER_NAMES[code]), code == current),
+                     callbacks.flow("asker", code))] for code in ASKERS]
+    rows.append(_form_row(t, "asker"))
     return Screen(_paragraphs(t("Who is asking?")), InlineKeyboardMarkup(rows))
 
 
-def write_question(t: Translator) -> Screen:
-    return Screen(_paragraphs(
-        t("Write your question in one message, up to {limit} characters.", limit=QUESTION_LIMIT),
-        t("Please do not send passport scans, photos of documents or health details."),
-    ), InlineKeyboardMarkup([_cancel_row(t)]))
+QUOTED_TEXT_LIMIT = 300
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= QUOTED_TEXT_LIMIT else text[:QUOTED_TEXT_LIMIT - 1] + "…"
+
+
+def write_question(t: Translator, form: dict | None = None) -> Screen:
+    """The question step; a question written (or typed before) can be kept or replaced."""
+    text = (form or {}).get("text")
+    lines = [t("Write your question in one message, up to {limit} characters.",
+               limit=QUESTION_LIMIT),
+             t("Please do not send passport scans, photos of documents or health details.")]
+    rows = []
+    if text:
+        lines = [t("Your question:"), f"«{_quoted(text)}»",
+                 t("Send a new message to replace it, or keep it.")] + lines[1:]
+        rows.append([_button(t("Keep this question ›"), callbacks.flow("keep", "text"))])
+    rows.append(_form_row(t, "text"))
+    return Screen(_paragraphs(*lines), InlineKeyboardMarkup(rows))
 
 
 def question_too_long(t: Translator, length: int) -> str:
@@ -91,7 +123,7 @@ def question_too_long(t: Translator, length: int) -> str:
 def share_phone(t: Translator) -> Screen:
     keyboard = ReplyKeyboardMarkup(
         [[KeyboardButton(t("📞 Share my phone number"), request_contact=True)],
-         [KeyboardButton(t("Skip"))]],
+         [KeyboardButton(t("Skip"))], [KeyboardButton(t("‹ Back"))]],
         resize_keyboard=True, one_time_keyboard=True)
     return Screen(_paragraphs(
         t("If you want staff to be able to call you, share your phone number with the button "
@@ -99,10 +131,22 @@ def share_phone(t: Translator) -> Screen:
     ), keyboard)
 
 
-def consent(t: Translator, retention_days: int) -> Screen:
+def consent(t: Translator, retention_days: int, content: Content | None = None,
+            locale: str = "", form: dict | None = None) -> Screen:
+    """What will be sent (so a wrong answer can be fixed with Back) and what is stored."""
+    form = form or {}
     title = t("Before we send your question")
-    text = "\n\n".join([
-        f"<b>{escape(title)}</b>",
+    parts = [f"<b>{escape(title)}</b>"]
+    if content is not None and "country" in form and "asker" in form:
+        summary = [t("Topic: {topic}", topic=topic_title(content, locale, form.get("topic"), t)),
+                   t("Country: {country}", country=t(COUNTRY_NAMES[form["country"]])),
+                   t("Asking: {asker}", asker=t(ASKER_NAMES[form["asker"]]))]
+        parts.append("\n".join(escape(line) for line in summary))
+        if form.get("text"):
+            parts.append(f"<i>«{escape(_quoted(form['text']))}»</i>")
+    if form.get("urgent"):
+        parts.append("🆘 " + escape(t("Marked urgent: staff will see it first.")))
+    parts += [
         escape(t("We will store: your question, the topic, the country, who is asking, your "
                       "language, your Telegram account and your phone number if you shared it.")),
         escape(t("Why: so that staff of the Migration Agency can read your question and "
@@ -112,10 +156,11 @@ def consent(t: Translator, retention_days: int) -> Screen:
                       days=retention_days)),
         escape(t("You can see everything stored about you with /mydata and delete it at "
                       "any time with /delete.")),
-    ])
+    ]
     rows = [[_button(t("✅ I agree, send"), callbacks.flow("consent", "yes"))],
-            [_button(t("✖️ Do not send"), callbacks.flow("consent", "no"))]]
-    return Screen(text, InlineKeyboardMarkup(rows))
+            [_button(t("✖️ Do not send"), callbacks.flow("consent", "no"))],
+            [_button(t("‹ Back"), callbacks.flow("back", "consent"))]]
+    return Screen("\n\n".join(parts), InlineKeyboardMarkup(rows))
 
 
 def filed(t: Translator, number: str) -> Screen:
@@ -207,6 +252,7 @@ def staff_card(content: Content, t: Translator, request: HelpRequest, question: 
     lines = [
         f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
         f"{escape(t(STATUS_NAMES[request.status]))}",
+        *_urgent_line(t, request),
         escape(t("Topic: {topic}", topic=topic_title(content, t.locale, request.topic_key, t))),
         escape(t("Country: {country}", country=t(COUNTRY_NAMES[request.country]))),
         escape(t("Language: {language}", language=language_name)),
@@ -228,6 +274,13 @@ def staff_card(content: Content, t: Translator, request: HelpRequest, question: 
     return Screen(f"{header}\n\n{question_html}\n\n<i>{hint}</i>", InlineKeyboardMarkup(rows))
 
 
+def _urgent_line(t: Translator, request: HelpRequest) -> list[str]:
+    if not request.urgent:
+        return []
+    label = t("URGENT: the message signals distress or forced labour.")
+    return [f"🆘 <b>{escape(label)}</b>"]
+
+
 def staff_follow_up(t: Translator, number: str, text: str) -> str:
     heading = t("↩️ New message from the user on {number}:", number=number)
     hint = t("Reply to this message to answer the user.")
@@ -236,8 +289,8 @@ def staff_follow_up(t: Translator, number: str, text: str) -> str:
 
 def staff_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
                page: int = 0) -> Screen:
-    header = (f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
-              f"{escape(t(STATUS_NAMES[request.status]))}")
+    header = "\n".join([f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
+                        f"{escape(t(STATUS_NAMES[request.status]))}", *_urgent_line(t, request)])
     if request.deleted_by_user:
         header += "\n" + escape(t("Deleted by the user."))
     blocks = tuple(block.replace(escape(t("You")), escape(t("User")), 1)
@@ -262,10 +315,11 @@ def staff_list(t: Translator, title: str, requests: list[HelpRequest], now: date
     rows = []
     for request in requests:
         age_hours = int((now - request.created_at).total_seconds() // 3600)
-        lines.append(escape(f"{STATUS_ICONS[request.status]} {request.number} · "
+        urgent = "🆘 " if request.urgent else ""
+        lines.append(escape(f"{urgent}{STATUS_ICONS[request.status]} {request.number} · "
                                  f"{request.country} · {request.topic_key or '-'} · "
                                  + t("{hours} h ago", hours=age_hours)))
-        rows.append([_button(request.number, callbacks.staff_case(request.id))])
+        rows.append([_button(f"{urgent}{request.number}", callbacks.staff_case(request.id))])
     if total is not None and total > per_page:
         pages = (total + per_page - 1) // per_page
         nav = []

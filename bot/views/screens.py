@@ -9,10 +9,12 @@ from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 
+from bot.content.countries import country_sections, visible_children
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.model import Content, Topic
 from bot.i18n import Translator
 from bot.views import callbacks, escape
+from bot.views.countries import COUNTRY_NAMES, FLAGS, flagged
 
 # Room kept free below Telegram's limit so a translation growing a little never breaks a page.
 PAGE_MARGIN = 96
@@ -51,14 +53,44 @@ def language_picker(translators: list[Translator], then_key: str | None = None) 
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
-def main_menu(content: Content, t: Translator, locale: str) -> Screen:
-    rows = [[_button(content.text(locale, key).title, callbacks.topic(key))]
-            for key in content.roots]
+def main_menu(content: Content, t: Translator, locale: str, country: str | None = None) -> Screen:
+    """`country`: where the person is or is going; its own section comes first."""
+    known = country if country in COUNTRY_NAMES else None
+    rows = [[_button(f"{FLAGS[known]} {content.text(locale, key).title}", callbacks.topic(key))]
+            for key in country_sections(content, known)]
+    rows += [[_button(content.text(locale, key).title, callbacks.topic(key))]
+             for key in content.roots]
+    rows.append([_button(t("📅 My deadlines"), callbacks.DEADLINES)])
     rows.append([_button(t("❓ Ask a question"), callbacks.ASK),
                  _button(t("📂 My requests"), callbacks.MY_REQUESTS)])
-    rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER)])
+    rows.append([_button(t("🌐 Language"), callbacks.LANGUAGE_PICKER),
+                 _button(country_button(t, country), callbacks.COUNTRY_PICKER)])
     title, hint = t("Main menu"), t("Choose a topic below.")
     text = f"<b>{escape(title)}</b>\n{escape(hint)}"
+    return Screen(text, InlineKeyboardMarkup(rows))
+
+
+def country_button(t: Translator, country: str | None) -> str:
+    if country in COUNTRY_NAMES:
+        return f"📍 {t(COUNTRY_NAMES[country])}"
+    if country == callbacks.ALL_COUNTRIES:
+        return t("🌍 All countries")
+    return t("📍 Your country")
+
+
+def country_picker(t: Translator, current: str | None, first_time: bool = False) -> Screen:
+    """Where the person is or is going: asked once after the language, changed from the menu."""
+    title = t("Which country are you in, or going to?")
+    text = "\n".join([f"<b>{escape(title)}</b>", escape(t(
+        "Its topics will come first and other countries' will be hidden. You can change this "
+        "at any time in the main menu."))])
+    buttons = [_button(f"✓ {flagged(t, code)}" if code == current else flagged(t, code),
+                       callbacks.country(code)) for code in COUNTRY_NAMES]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    everywhere = t("🌍 All countries")
+    rows.append([_button(f"✓ {everywhere}" if current == callbacks.ALL_COUNTRIES else everywhere,
+                         callbacks.country(callbacks.ALL_COUNTRIES))])
+    rows.append([_button(t("Skip ›") if first_time else t("‹ Back"), callbacks.MAIN_MENU)])
     return Screen(text, InlineKeyboardMarkup(rows))
 
 
@@ -140,24 +172,34 @@ def topic_pages(content: Content, t: Translator, locale: str, key: str) -> list[
     return pages
 
 
-def _pager_row(key: str, page: int, count: int) -> list[InlineKeyboardButton]:
+def _pager_row(key: str, page: int, count: int, everywhere: bool = False) -> list[InlineKeyboardButton]:
     row = []
     if page > 0:
-        row.append(_button("‹", callbacks.topic(key, page - 1)))
+        row.append(_button("‹", callbacks.topic(key, page - 1, everywhere)))
     row.append(_button(f"{page + 1}/{count}", callbacks.NOOP))
     if page < count - 1:
-        row.append(_button("›", callbacks.topic(key, page + 1)))
+        row.append(_button("›", callbacks.topic(key, page + 1, everywhere)))
     return row
 
 
-def topic_screen(content: Content, t: Translator, locale: str, key: str, page: int = 0) -> Screen:
+def topic_screen(content: Content, t: Translator, locale: str, key: str, page: int = 0,
+                 country: str | None = None, all_countries: bool = False,
+                 quick_exit: bool = False) -> Screen:
+    """A topic or section page. `country`: the person's, whose topics come first while other
+    countries' are hidden (unless `all_countries`); `quick_exit`: the page carries the button
+    that deletes the chat."""
     topic = content.topics[key]
     pages = topic_pages(content, t, locale, key)
     page = min(max(page, 0), len(pages) - 1)
-    rows = [[_button(content.text(locale, child).title, callbacks.topic(child))]
-            for child in topic.children]
+    known = country if country in COUNTRY_NAMES else None
+    shown, hidden = (topic.children, ()) if all_countries else visible_children(content, key, known)
+    rows = [[_button(t("🚪 Quick exit"), callbacks.HIDE)]] if quick_exit else []
+    rows += [[_button(content.text(locale, child).title, callbacks.topic(child))]
+             for child in shown]
+    if hidden:
+        rows.append([_button(t("🌍 All countries"), callbacks.topic(key, 0, all_countries=True))])
     if len(pages) > 1:
-        rows.append(_pager_row(key, page, len(pages)))
+        rows.append(_pager_row(key, page, len(pages), all_countries))
     rows.append([_button(t("❓ Ask a question about this"), callbacks.ask(key))])
     rows.append(navigation_row(t, topic.parent))
     return Screen(pages[page], InlineKeyboardMarkup(rows))
@@ -178,8 +220,12 @@ def help_screen(t: Translator) -> Screen:
         escape(t("/help — this help")),
         escape(t("/cancel — stop what you are doing and go back to the menu")),
         escape(t("/myrequests — your questions to staff and their answers")),
+        escape(t("/deadlines — your days and deadlines abroad, with reminders if you want them")),
         escape(t("/privacy — what we store about you; /mydata and /delete")),
+        escape(t("/hide — quick exit: deletes this chat's messages at once and leaves one "
+                 "neutral message, if someone may look at your phone")),
         "",
         escape(t("You can also type your question in your own words.")),
+        escape(t("📍 Choose your country in the main menu: its topics come first.")),
     ])
     return Screen(text, InlineKeyboardMarkup([[_button(t("Main menu"), callbacks.MAIN_MENU)]]))
