@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.facts import TME_LINK, line_facts, normalise_phone
-from bot.content.loader import SAFE_LOADER, Problem
+from bot.content.loader import SAFE_LOADER, Problem, line_of
 from bot.content.parity import readable_lines
 from bot.content.written import Written
 
@@ -65,7 +65,7 @@ def load_verified(content_dir: Path) -> tuple[set[tuple[str, str]], list[Problem
     problems = []
     for entry in entries:
         value = entry.get("value") if isinstance(entry, dict) else None
-        line = _line_of(lines, str(value)) if value else 1
+        line = line_of(lines, str(value)) if value else 1
         if not isinstance(entry, dict):
             problems.append(Problem(path, 1, f"each contact is a mapping: {entry!r}"[:200]))
             continue
@@ -86,13 +86,6 @@ def load_verified(content_dir: Path) -> tuple[set[tuple[str, str]], list[Problem
         for spelling in [entry["value"], *(entry.get("also") or [])]:
             verified.add((entry["kind"], normalise_contact(entry["kind"], str(spelling))))
     return verified, problems
-
-
-def _line_of(lines: list[str], needle: str) -> int:
-    for number, line in enumerate(lines, start=1):
-        if needle in line:
-            return number
-    return 1
 
 
 def contact_problems(content_dir: Path, written: Written) -> list[Problem]:

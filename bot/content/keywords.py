@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.loader import SAFE_LOADER, Problem
+from bot.content.loader import SAFE_LOADER, Problem, line_of
 from bot.content.written import Written
 
 TRAPS_FILE = "keyword_traps.yaml"
@@ -71,7 +71,7 @@ def load_traps(content_dir: Path) -> tuple[list[Trap], list[Problem]]:
     for group in groups:
         group = group if isinstance(group, dict) else {}
         name, terms, allowed = group.get("name"), group.get("terms"), group.get("allowed")
-        line = _line_of(lines, f"name: {name}") if name else 1
+        line = line_of(lines, f"name: {name}") if name else 1
         if not isinstance(name, str) or not isinstance(terms, list) or not isinstance(allowed, list) \
                 or not terms or not all(isinstance(t, str) and t.strip() for t in terms):
             problems.append(Problem(path, line, "each trap needs a 'name', a list of 'terms' and "
@@ -80,13 +80,6 @@ def load_traps(content_dir: Path) -> tuple[list[Trap], list[Problem]]:
         traps.append(Trap(name, tuple((t, term_pattern(t)) for t in terms),
                           frozenset(str(k) for k in allowed), line))
     return traps, problems
-
-
-def _line_of(lines: list[str], needle: str) -> int:
-    for number, line in enumerate(lines, start=1):
-        if needle in line:
-            return number
-    return 1
 
 
 def trap_problems(content_dir: Path, written: Written) -> list[Problem]:

@@ -61,7 +61,8 @@ class _Collector:
         self.problems.append(Problem(path, line, message, "warning"))
 
 
-def _line_of(lines: list[str], needle: str) -> int:
+def line_of(lines: list[str], needle: str) -> int:
+    """The first line holding `needle` (1 when none does): where a YAML entry is."""
     for number, line in enumerate(lines, start=1):
         if needle in line:
             return number
@@ -87,7 +88,7 @@ def _parse_topic(raw: Any, path: Path, lines: list[str], report: _Collector) -> 
         report.error(path, 1, f"a topic without a key: {raw!r}"[:200])
         return None
     key = raw["key"]
-    where = (path, _line_of(lines, f"key: {key}"))
+    where = (path, line_of(lines, f"key: {key}"))
     if not KEY_PATTERN.match(key):
         report.error(*where, f"key {key!r} must be 1-32 characters of a-z, 0-9 and _")
     reviewed = raw.get("reviewed")
@@ -118,24 +119,24 @@ def _link_tree(topics: list[Topic], path: Path, lines: list[str], report: _Colle
     by_key: dict[str, Topic] = {}
     for topic in topics:
         if topic.key in by_key:
-            report.error(path, _line_of(lines, f"key: {topic.key}"), f"duplicate key {topic.key!r}")
+            report.error(path, line_of(lines, f"key: {topic.key}"), f"duplicate key {topic.key!r}")
         by_key[topic.key] = topic
     children: dict[str, list[str]] = {key: [] for key in by_key}
     for topic in topics:
         if topic.parent is None:
             continue
         if topic.parent not in by_key:
-            report.error(path, _line_of(lines, f"key: {topic.key}"),
+            report.error(path, line_of(lines, f"key: {topic.key}"),
                          f"{topic.key}: parent {topic.parent!r} does not exist")
             continue
         children[topic.parent].append(topic.key)
     linked = {key: _with_children(t, tuple(children[key])) for key, t in by_key.items()}
     for key in linked:
         if _has_cycle(key, linked):
-            report.error(path, _line_of(lines, f"key: {key}"), f"{key}: its parents form a cycle")
+            report.error(path, line_of(lines, f"key: {key}"), f"{key}: its parents form a cycle")
     for topic in linked.values():
         if not topic.is_section and not topic.sources:
-            report.error(path, _line_of(lines, f"key: {topic.key}"), f"{topic.key}: no sources")
+            report.error(path, line_of(lines, f"key: {topic.key}"), f"{topic.key}: no sources")
     return linked
 
 
