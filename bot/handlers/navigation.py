@@ -7,6 +7,7 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot import LOCALES
 from bot.context import BotContext
+from bot.services.ask_form import ASK_FLOW
 from bot.handlers.replies import log_interaction, show
 from bot.views import callbacks, screens
 from bot.views.countries import COUNTRY_NAMES
@@ -87,11 +88,13 @@ async def language(update: Update, ctx: BotContext) -> None:
 
 async def cancel(update: Update, ctx: BotContext) -> None:
     await log_interaction(ctx, "command", query="/cancel")
-    if ctx.profile is not None and await ctx.services.flows.get(ctx.profile.id):
+    flow = await ctx.services.flows.get(ctx.profile.id) if ctx.profile is not None else None
+    if flow is not None:
         await ctx.services.flows.clear(ctx.profile.id)
-        # The phone step may have left a reply keyboard open.
-        await update.effective_message.reply_text(ctx.t("Cancelled. Nothing was stored."),
-                                                  reply_markup=ReplyKeyboardRemove())
+        if flow.name == ASK_FLOW:  # other flows keep what was saved (deadlines, drafts)
+            # The phone step may have left a reply keyboard open.
+            await update.effective_message.reply_text(ctx.t("Cancelled. Nothing was stored."),
+                                                      reply_markup=ReplyKeyboardRemove())
     await show_main_menu(update, ctx, ctx.t("Cancelled."))
 
 
