@@ -126,7 +126,7 @@ async def _apply_retention(ctx: BotContext) -> None:
 # (name, every, first run after, work): each runs once across all processes.
 JOBS = (
     ("purge-drafts", timedelta(hours=1), timedelta(minutes=5), _purge_drafts),
-    ("purge-inbox", timedelta(minutes=10), timedelta(minutes=10), _purge_inbox),
+    ("purge-inbox", timedelta(minutes=5), timedelta(minutes=5), _purge_inbox),
     ("retention", timedelta(days=1), timedelta(minutes=1), _apply_retention),
     ("purge-chat-messages", timedelta(hours=1), timedelta(minutes=4), _purge_chat_messages),
     ("purge-deadlines", timedelta(hours=6), timedelta(minutes=2), _purge_deadlines),

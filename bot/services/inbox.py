@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=20)
 # Handled updates are kept this long: Telegram may deliver one again, and floods are
 # counted over them.
-KEEP_FINISHED = timedelta(hours=1)
+KEEP_FINISHED = timedelta(minutes=15)
 FLOOD_WINDOW = timedelta(seconds=10)
 NOT_READ = object()
 
