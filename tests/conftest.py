@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.db.migrate import upgrade_database
 from bot.runner import Dispatcher
 from bot.settings import Settings, load_settings
+from tests.support.botprocess import stop_leftovers
 from tests.support.recording import RecordingRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,14 @@ def fresh_database(kind: str, tmp_path: Path) -> str:
         url = POSTGRES_URL
     run_in_thread(upgrade_database, url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def no_bot_outlives_its_test():
+    """A bot left running by a failed test would claim the next tests' updates and jobs from
+    the shared PostgreSQL database: every test ends with none."""
+    yield
+    stop_leftovers()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -28,6 +28,20 @@ def _die_with_parent() -> None:
         pass
 
 
+# Every bot started and not yet stopped: a test that fails half-way must not leave a bot that
+# goes on claiming the next tests' updates from the shared database (see conftest).
+RUNNING: set["BotProcess"] = set()
+
+
+def stop_leftovers() -> int:
+    """Kill every bot a test left running; how many there were."""
+    leftovers = [bot for bot in RUNNING if bot.process.poll() is None]
+    for bot in leftovers:
+        bot.kill()
+    RUNNING.clear()
+    return len(leftovers)
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self._log = log_path.open("w")
@@ -35,6 +49,7 @@ class BotProcess:
                                         cwd=str(log_path.parent), stdout=self._log,
                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.log_path = log_path
+        RUNNING.add(self)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -48,9 +63,11 @@ class BotProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        RUNNING.discard(self)
         return self.process.returncode
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
         self._log.close()
+        RUNNING.discard(self)
