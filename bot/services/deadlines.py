@@ -304,13 +304,17 @@ class DeadlineService:
             await self._save_flow(session, user_id, flow)
             return await self._date_step(session, user_id, flow)
 
+    async def _in_setup(self, session, user_id: int) -> bool:
+        """Whether the user is still setting the plan up for the first time."""
+        flow = await self._flow(session, user_id)
+        return bool(flow and flow.data.get("setup"))
+
     async def stays(self, user_id: int) -> Step:
         async with self._sessions.begin() as session:
             plan = await DeadlineRepository(session).plan(user_id)
             if plan is None:
                 return await self._start(session, user_id)
-            flow = await self._flow(session, user_id)
-            setup = bool(flow and flow.data.get("setup"))
+            setup = await self._in_setup(session, user_id)
             return await self._stays_step(session, plan, setup)
 
     async def add_stay(self, user_id: int) -> Step:
@@ -319,8 +323,7 @@ class DeadlineService:
             plan = await repository.plan(user_id)
             if plan is None:
                 return await self._start(session, user_id)
-            flow = await self._flow(session, user_id)
-            setup = bool(flow and flow.data.get("setup"))
+            setup = await self._in_setup(session, user_id)
             if len(await repository.stays(user_id)) >= MAX_STAYS:
                 return await self._stays_step(session, plan, setup, error=TOO_MANY_STAYS)
             flow = Flow(FLOW, STEP_STAY_FROM, {"setup": setup, "country": plan.country})
@@ -336,8 +339,7 @@ class DeadlineService:
             if await repository.delete_stays(user_id, stay_id):
                 plan.updated_at = utcnow()
                 await self._reschedule(session, plan)
-            flow = await self._flow(session, user_id)
-            setup = bool(flow and flow.data.get("setup"))
+            setup = await self._in_setup(session, user_id)
             return await self._stays_step(session, plan, setup)
 
     async def ask_reminders(self, user_id: int) -> Step:
