@@ -21,6 +21,8 @@ from bot.request import AiohttpRequest
 from bot.runner import serve
 from bot.services.container import Services
 from bot.services.announcements import AnnouncementService
+from bot.services.casework import CannedReplies, CaseworkService
+from bot.services.console_auth import ConsoleAuth
 from bot.services.content import ContentStore
 from bot.services.deadlines import DeadlineService, RulesStore
 from bot.services.flood import FloodGuard
@@ -164,6 +166,9 @@ async def post_init(application: Application) -> None:
     services.announcements = AnnouncementService(
         sessions, services.outbox.worker, services.settings.announce_approval_threshold,
         services.settings.default_locale)
+    services.casework = CaseworkService(sessions)
+    services.canned = CannedReplies(sessions)
+    services.console_auth = ConsoleAuth(sessions, services.settings.console_session_hours)
     # Off the start-up path: the index builds in a thread while polling begins.
     loop = asyncio.get_running_loop()
     services.content.on_change(lambda content: loop.run_in_executor(

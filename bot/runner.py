@@ -20,12 +20,12 @@ from bot.context import CURRENT_UNIT, UNITS, BotContext
 from bot.db.engine import DATABASE_ERRORS
 from bot.handlers.deadlines import send_claimed_reminder
 from bot.handlers.broadcast import send_claimed_announcement
-from bot.handlers.staff_relay import post_claimed_card
+from bot.handlers.staff_relay import post_claimed_card, send_claimed_answer
 from bot.services.announcements import ANNOUNCEMENT
 from bot.services.container import Services
 from bot.services.inbox import LEASE, Claimed, Inbox, Unit
 from bot.services.deadlines import REMINDER
-from bot.services.requests import CARD
+from bot.services.requests import ANSWER, CARD
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -260,6 +260,8 @@ async def send_due_outbox(ctx: BotContext) -> None:
             await send_claimed_announcement(ctx, message.ref)
         elif message.kind == REMINDER:
             await send_claimed_reminder(ctx, message.ref)
+        elif message.kind == ANSWER:
+            await send_claimed_answer(ctx, message.ref)
         else:
             log.error("outbox message %s of unknown kind %r", message.id, message.kind)
 

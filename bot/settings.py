@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     announce_approval_threshold: int = Field(default=1000, ge=0)
     announce_messages_per_second: float = Field(default=25.0, gt=0, le=1000)
     announce_paid_broadcast: bool = False
+    # The staff console (bot/console): served beside the bot by `run`, or alone by
+    # `python -m bot console`. CONSOLE_PUBLIC_URL is what /console links point to (the
+    # address staff open, e.g. behind a reverse proxy with HTTPS); unset, the listen address.
+    console_enabled: bool = True
+    console_listen: str = "127.0.0.1"
+    console_port: int = Field(default=8080, ge=0, le=65535)
+    console_public_url: str | None = None
+    console_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # The bot's username, where the operator set the console's domain with @BotFather
+    # (/setdomain): the login page then offers the Telegram Login Widget too.
+    console_login_widget_bot: str | None = None
+    # Remind the staff group of cases that wait longer than this many hours (0: never).
+    staff_reminder_hours: float = Field(default=24.0, ge=0)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")
@@ -61,7 +74,11 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOCALES)}")
         return value
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @property
+    def console_url(self) -> str:
+        return self.console_public_url or f"http://{self.console_listen}:{self.console_port}"
+
+    @field_validator("telegram_api_url", "webhook_url", "console_public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -74,7 +91,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("staff_chat_id", "webhook_url", "webhook_secret", "telegram_bot_token",
-                     "staff_locale", mode="before")
+                     "staff_locale", "console_public_url", "console_login_widget_bot",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -85,6 +85,10 @@ class StaffMember(Base):
     role: Mapped[str] = mapped_column(String(16))  # staff | admin
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Their Telegram first name, taken when they ask for a console link: colleagues see who
+    # holds a case. The language they read the console in; None: STAFF_LOCALE.
+    name: Mapped[str | None] = mapped_column(String(64))
+    console_locale: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditEntry(Base):
@@ -93,7 +97,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str | None] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(64), index=True)
     details: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -120,6 +124,17 @@ class HelpRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Since when the user waits for staff (filed, or wrote again); None once staff answered
+    # or the case is resolved. The inbox shows the longest wait first.
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the staff group was last reminded that this case waits.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The case's own topic where the staff group is a forum.
+    forum_topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Asked once after it was resolved: "did the answer help?" up | down, and a comment.
+    satisfaction_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[str | None] = mapped_column(String(4))
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class RequestMessage(Base):
@@ -131,8 +146,76 @@ class RequestMessage(Base):
     author_id: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
-    delivered: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A staff message: pending | delivered | failed | blocked (the user blocked the bot).
+    # None for the user's own messages.
+    delivery: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def delivered(self) -> bool:
+        return self.delivery in (None, "delivered", "pending")
+
+
+class CaseNote(Base):
+    """Staff's internal note on a case: never sent to the user."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CannedReply(Base):
+    """A ready answer in one language, inserted and edited before it is sent."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    locale: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsoleLoginLink(Base):
+    """A one-time console link sent by /console; only its SHA-256 is kept."""
+
+    __tablename__ = "console_login_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsoleSession(Base):
+    """A browser's session; only the SHA-256 of its cookie is kept. Deleted at logout."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ConsoleLoginAttempt(Base):
+    """A login try (link or widget), counted per client to slow down guessing."""
+
+    __tablename__ = "console_login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))  # a hash of the address, not the address
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_console_login_attempts_client_at", "client", "at"),)
 
 
 class FlowState(Base):

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from bot.context import BotContext
 from bot.db.models import utcnow
 from bot.handlers.replies import show
-from bot.handlers.staff_relay import deliver_answer, staff_card, staff_translator
+from bot.handlers.staff_relay import send_answer, staff_card, staff_translator
 from bot.services.requests import QUESTION_LIMIT
 from bot.views import requests as views
 from bot.views import search as search_views
@@ -168,13 +168,19 @@ async def relay_staff_answer(update: Update, ctx: BotContext, number: str) -> No
     if case is None or case.request.deleted_by_user:
         await message.reply_text(t("This case was deleted by the user."))
         return
-    staff_id = update.effective_user.id
-    request = await ctx.services.requests.staff_reply(case.request.id, staff_id, text)
-    if await deliver_answer(ctx, request, text):
+    answer = await ctx.services.requests.staff_reply(case.request.id, update.effective_user.id,
+                                                     text)
+    if answer is None:
+        await message.reply_text(t("This case was deleted by the user."))
+        return
+    delivery = await send_answer(ctx, answer)
+    if delivery == "delivered":
         await message.reply_text(t("✅ Sent to the user ({number}).", number=number))
-    else:
-        await ctx.services.requests.mark_undelivered(request.id, staff_id)
+    elif delivery == "blocked":
         await message.reply_text(t("⚠️ Not delivered: the user has blocked the bot ({number}).",
+                                   number=number))
+    else:
+        await message.reply_text(t("⏳ Telegram did not take it yet; it will be sent again ({number}).",
                                    number=number))
 
 

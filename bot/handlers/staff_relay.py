@@ -9,6 +9,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import BotContext
 from bot.db.models import HelpRequest
+from bot.services.requests import StaffAnswer
 from bot.views import requests as views
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,29 @@ async def post_follow_up(ctx: BotContext, request: HelpRequest, text: str) -> No
         log.warning("follow-up on %s not posted to staff: %s", request.number, exc)
 
 
-async def deliver_answer(ctx: BotContext, request: HelpRequest, text: str) -> bool:
-    """Send a staff answer to the user in their language; False when they blocked the bot."""
+async def send_answer(ctx: BotContext, answer: StaffAnswer) -> str:
+    """Send a staff answer to the user in their language frame and record how it went:
+    "delivered", "blocked" (the user blocked the bot), or "pending" (Telegram failed for now:
+    the outbox tries again)."""
+    request, message = answer.request, answer.message
     t = ctx.services.catalogs.get(request.locale)
-    screen = views.staff_answer_for_user(t, request.number, text)
+    screen = views.staff_answer_for_user(t, request.number, message.text)
     try:
         await ctx.bot.send_message(request.user_id, screen.text, parse_mode=ParseMode.HTML,
                                    reply_markup=screen.keyboard)
     except Forbidden:
-        return False
-    return True
+        await ctx.services.requests.answer_sent(message.id, "blocked")
+        return "blocked"
+    except TelegramError as exc:
+        log.warning("answer on %s not sent, will retry: %s", request.number, exc)
+        await ctx.services.requests.answer_failed(message.id, str(exc))
+        return "pending"
+    await ctx.services.requests.answer_sent(message.id, "delivered")
+    return "delivered"
+
+
+async def send_claimed_answer(ctx: BotContext, message_id: int) -> None:
+    """An answer the outbox gave this process: written in the console, or a retry."""
+    answer = await ctx.services.requests.answer_to_send(message_id)
+    if answer is not None:
+        await send_answer(ctx, answer)

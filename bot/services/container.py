@@ -9,6 +9,8 @@ from bot.db.engine import Transactions
 from bot.i18n import Catalogs
 from bot.services.cache import ContentMemo
 from bot.services.announcements import AnnouncementService
+from bot.services.casework import CannedReplies, CaseworkService
+from bot.services.console_auth import ConsoleAuth
 from bot.services.content import ContentStore
 from bot.services.deadlines import DeadlineService, RulesStore
 from bot.services.flood import FloodGuard
@@ -52,3 +54,6 @@ class Services:
     quick_exit: QuickExitService | None = None
     deadlines: DeadlineService | None = None
     announcements: AnnouncementService | None = None
+    casework: CaseworkService | None = None
+    canned: CannedReplies | None = None
+    console_auth: ConsoleAuth | None = None

@@ -28,7 +28,7 @@ async def request_rows(sessions: async_sessionmaker, since: datetime) -> list[di
         request = case.request
         row = {field: _value(getattr(request, field)) for field in REQUEST_FIELDS[:-1]}
         row["thread"] = [{"author": m.author, "text": m.text, "at": _value(m.created_at),
-                          "delivered": m.delivered} for m in case.thread]
+                          "delivered": m.delivered, "delivery": m.delivery} for m in case.thread]
         rows.append(row)
     return rows
 

@@ -10,10 +10,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.db.models import HelpRequest, RequestMessage, utcnow
 from bot.db.repositories import (OPEN_STATUSES, AuditRepository, FlowRepository,
-                                 InteractionRepository, RequestRepository, UserRepository)
+                                 InteractionRepository, OutboxRepository, RequestRepository,
+                                 UserRepository)
 from bot.services.outbox import Outbox, claim_now
 
 CARD = "card"  # the outbox kind of a case card for the staff group
+# The outbox kind of a staff answer to the user (ref: the request_messages row). A reply to
+# the card is sent at once by the process that took it; one written in the console by
+# whichever bot process claims it next.
+ANSWER = "answer"
+DELIVERY_STATES = ("pending", "delivered", "failed", "blocked")
 
 QUESTION_LIMIT = 2000
 ASKERS = ("self", "family_abroad", "family_returned")
@@ -48,6 +54,12 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class StaffAnswer:
+    request: HelpRequest
+    message: RequestMessage
+
+
+@dataclass(frozen=True)
 class Case:
     """A request with its thread, detached from the session."""
 
@@ -75,7 +87,7 @@ class RequestService:
             request = HelpRequest(user_id=user_id, topic_key=draft.topic_key,
                                   country=draft.country, asker=draft.asker, locale=draft.locale,
                                   phone=draft.phone, urgent=draft.urgent, status="new",
-                                  created_at=now, updated_at=now)
+                                  created_at=now, updated_at=now, waiting_since=now)
             requests.add(request)
             await session.flush()
             request.number = case_number(request.id, now)
@@ -156,36 +168,65 @@ class RequestService:
                 request.assignee_id = staff_id
             if status in ("resolved", "closed") and request.resolved_at is None:
                 request.resolved_at = now
+            if status in ("answered", "resolved", "closed"):
+                request.waiting_since = None
             AuditRepository(session).add(staff_id, f"case_{status}", request.number)
         return request
 
-    async def staff_reply(self, request_id: int, staff_id: int, text: str) -> HelpRequest | None:
+    async def staff_reply(self, request_id: int, staff_id: int, text: str, *,
+                          send_now: bool = True) -> StaffAnswer | None:
+        """Store a staff answer and queue it for the user in one transaction. With `send_now`
+        (a reply to the card) this process holds the claim and sends it itself; otherwise (the
+        console) a bot process claims it from the outbox."""
         async with self._sessions.begin() as session:
             requests = RequestRepository(session)
             request = await requests.get(request_id)
             if request is None or request.deleted_by_user:
                 return None
             now = utcnow()
-            requests.add_message(RequestMessage(request_id=request.id, author="staff",
-                                                author_id=staff_id, text=text))
-            request.status, request.updated_at = "answered", now
+            message = RequestMessage(request_id=request.id, author="staff", author_id=staff_id,
+                                     text=text, delivery="pending", created_at=now)
+            requests.add_message(message)
+            await session.flush()
+            if send_now:
+                claim_now(session, ANSWER, message.id, self._outbox.worker)
+            else:
+                OutboxRepository(session).add(ANSWER, message.id, now)
+            request.status, request.updated_at, request.waiting_since = "answered", now, None
             request.assignee_id = request.assignee_id or staff_id
             request.first_reply_at = request.first_reply_at or now
             AuditRepository(session).add(staff_id, "case_reply", request.number)
-        return request
+        return StaffAnswer(request, message)
 
-    async def mark_undelivered(self, request_id: int, staff_id: int | None) -> None:
-        """The user blocked the bot: the case says so, and so does the last staff message."""
+    async def answer_to_send(self, message_id: int) -> StaffAnswer | None:
+        """A claimed answer still to send, or None (the user deleted the case meanwhile)."""
+        async with self._sessions() as session:
+            message = await session.get(RequestMessage, message_id)
+            request = await RequestRepository(session).get(message.request_id) if message else None
+        if request is None or request.deleted_by_user or message.delivery != "pending":
+            await self._outbox.done(ANSWER, message_id)
+            return None
+        return StaffAnswer(request, message)
+
+    async def answer_sent(self, message_id: int, delivery: str) -> None:
+        """How sending went: delivered, or blocked (the user blocked the bot: the case says
+        so). The outbox row is done either way."""
+        if delivery not in DELIVERY_STATES:
+            raise ValueError(delivery)
         async with self._sessions.begin() as session:
-            requests = RequestRepository(session)
-            request = await requests.get(request_id)
-            if request is None:
+            message = await session.get(RequestMessage, message_id)
+            if message is None:
                 return
-            request.user_blocked = True
-            thread = await requests.thread(request_id)
-            if thread and thread[-1].author == "staff":
-                thread[-1].delivered = False
-            AuditRepository(session).add(staff_id, "case_undelivered", request.number)
+            message.delivery = delivery
+            request = await RequestRepository(session).get(message.request_id)
+            if delivery == "blocked" and request is not None:
+                request.user_blocked = True
+                AuditRepository(session).add(message.author_id, "case_undelivered", request.number)
+            await self._outbox.done(ANSWER, message_id, session)
+
+    async def answer_failed(self, message_id: int, error: str) -> None:
+        """Telegram did not take it (not a block): the outbox tries again later."""
+        await self._outbox.failed(ANSWER, message_id, error)
 
     async def awaiting_request_id(self, user_id: int) -> int | None:
         """The case a staff member answered recently, whose answer a plain message is."""
@@ -205,6 +246,7 @@ class RequestService:
                                                 author_id=user_id, text=text[:QUESTION_LIMIT]))
             request.status = "in_progress" if request.assignee_id else "new"
             request.updated_at, request.resolved_at = utcnow(), None
+            request.waiting_since = request.waiting_since or request.updated_at
             request.user_blocked = False
         return request
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.db.console import ConsoleRepository
 from bot.db.models import StaffMember
 from bot.db.repositories import AuditRepository, StaffRepository
 
@@ -55,8 +56,13 @@ class StaffService:
             if member is None:
                 return False
             await staff.remove(member)
+            await ConsoleRepository(session).end_sessions_of(user_id)
             AuditRepository(session).add(actor_id, "staff_remove", str(user_id))
             return True
+
+    async def listed(self) -> list[StaffMember]:
+        async with self._sessions() as session:
+            return await StaffRepository(session).all()
 
     async def members(self) -> list[tuple[int, str]]:
         async with self._sessions() as session:
