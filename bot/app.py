@@ -13,30 +13,14 @@ from telegram.request import BaseRequest
 
 from bot import LOCALES
 from bot.context import BotContext
-from bot.db.engine import Transactions, make_engine, make_sessionmaker
 from bot.handlers import register
-from bot.i18n import N_, Catalogs
+from bot.i18n import N_
 from bot.ratelimit import TelegramPacer
 from bot.request import AiohttpRequest
 from bot.runner import serve
 from bot.services.container import Services
-from bot.services.announcements import AnnouncementService
-from bot.services.casework import CannedReplies, CaseworkService
-from bot.services.console_auth import ConsoleAuth
-from bot.services.content import ContentStore
-from bot.services.deadlines import DeadlineService, RulesStore
-from bot.services.flood import FloodGuard
-from bot.services.flows import FlowService
-from bot.services.inbox import Inbox
-from bot.services.jobs import JobClock
-from bot.services.outbox import Outbox
-from bot.services.privacy import PrivacyService
-from bot.services.quick_exit import QuickExitService
-from bot.services.requests import RequestService
-from bot.services.safety import SafetyService
+from bot.services.wiring import connect_services, disconnect_services, load_services
 from bot.services.search import SearchService
-from bot.services.staff import StaffService
-from bot.services.users import UserService
 from bot.settings import Settings
 from bot.tracking import TrackingBot
 
@@ -147,28 +131,8 @@ def _build_search_index(search: SearchService, content) -> None:
 
 async def post_init(application: Application) -> None:
     services = services_of(application)
-    services.engine = make_engine(services.settings.database_url)
-    sessions = make_sessionmaker(services.engine)
-    services.transactions = Transactions(services.settings.database_url, sessions)
-    services.inbox = Inbox(services.transactions)
-    services.outbox = Outbox(sessions, services.inbox.worker)
-    services.jobs = JobClock(sessions)
-    services.flood = FloodGuard()
-    services.users = UserService(services.transactions)
-    services.flows = FlowService(services.transactions)
-    services.requests = RequestService(sessions, services.outbox)
-    services.staff = StaffService(sessions)
-    services.search = SearchService(sessions)
-    services.quick_exit = QuickExitService(sessions)
+    await connect_services(services)
     application.bot.record_outside_update(services.quick_exit.record)
-    services.deadlines = DeadlineService(sessions, services.deadline_rules)
-    services.privacy = PrivacyService(sessions, services.deadlines)
-    services.announcements = AnnouncementService(
-        sessions, services.outbox.worker, services.settings.announce_approval_threshold,
-        services.settings.default_locale)
-    services.casework = CaseworkService(sessions)
-    services.canned = CannedReplies(sessions)
-    services.console_auth = ConsoleAuth(sessions, services.settings.console_session_hours)
     # Off the start-up path: the index builds in a thread while polling begins.
     loop = asyncio.get_running_loop()
     services.content.on_change(lambda content: loop.run_in_executor(
@@ -184,10 +148,7 @@ async def post_shutdown(application: Application) -> None:
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
-    if services.transactions is not None:
-        services.transactions.close()
-    if services.engine is not None:
-        await services.engine.dispose()
+    await disconnect_services(services)
 
 
 def run(settings: Settings) -> None:
@@ -196,17 +157,9 @@ def run(settings: Settings) -> None:
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
-    """Load catalogs and content (failing early on broken content), then wire the handlers."""
-    catalogs = Catalogs(settings.locales_dir, settings.default_locale)
-    content = ContentStore(settings.content_dir)
-    content.load()
-    rules = RulesStore(settings.content_dir, settings.content_reload_seconds)
-    rules.load()
+    """Load catalogs and content, then wire the handlers."""
+    services = load_services(settings)
     api = settings.telegram_api_url
-    safety = SafetyService(settings.content_dir)
-    safety.load(content.current)
-    # A content edit (safety.yaml included) reloads the rules; a broken one keeps the last good.
-    content.on_change(safety.load)
     bot = TrackingBot(
         settings.require_token(),
         base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
@@ -224,9 +177,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None) ->
         .post_shutdown(post_shutdown)
     )
     application = builder.build()
-    application.bot_data["services"] = Services(settings=settings, catalogs=catalogs,
-                                                content=content, deadline_rules=rules,
-                                                safety=safety)
+    application.bot_data["services"] = services
     register(application)
     return application
 

@@ -30,6 +30,21 @@ def _run(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(_args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.console.app import serve_console_alone
+    from bot.db.migrate import upgrade_database
+    from bot.logs import configure_logging
+
+    settings = load_settings()
+    secrets = [settings.telegram_bot_token.get_secret_value()] if settings.telegram_bot_token else []
+    configure_logging(settings.log_level, secrets)
+    upgrade_database(settings.database_url)
+    asyncio.run(serve_console_alone(settings))
+    return 0
+
+
 def _content_check(_args: argparse.Namespace) -> int:
     from bot.content.check import check_content
 
@@ -121,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the bot").set_defaults(handler=_run)
+    commands.add_parser("console", help="serve the staff console alone").set_defaults(handler=_console)
 
     content = commands.add_parser("content", help="check or draft content").add_subparsers(
         dest="action", required=True)

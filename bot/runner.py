@@ -288,6 +288,10 @@ async def serve(application: Application, jobs) -> None:
     background = [asyncio.create_task(coroutine) for coroutine in (
         dispatcher.run(), dispatcher.keep_leases(), run_jobs(application, jobs),
         reload_content(application))]
+    if services.settings.console_enabled:
+        from bot.console.app import serve_console  # only where the console is served
+
+        background.insert(0, asyncio.create_task(serve_console(services)))
     webhook = None
     try:
         if services.settings.webhook_url:

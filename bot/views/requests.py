@@ -9,23 +9,14 @@ from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.model import Content
 from bot.db.models import HelpRequest, RequestMessage
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
 from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT
 from bot.views import callbacks, escape
 from bot.views.countries import COUNTRY_NAMES
+from bot.views.labels import ASKER_NAMES, STATUS_ICONS, STATUS_NAMES
 from bot.views.screens import PAGE_MARGIN, Screen, paginate
 
-ASKER_NAMES = {
-    "self": N_("For myself"),
-    "family_abroad": N_("For a family member abroad"),
-    "family_returned": N_("For a family member who came back"),
-}
-STATUS_NAMES = {
-    "new": N_("New"), "in_progress": N_("In progress"), "answered": N_("Answered"),
-    "resolved": N_("Resolved"), "closed": N_("Closed"),
-}
 MISSING = object()
-STATUS_ICONS = {"new": "🆕", "in_progress": "🛠", "answered": "💬", "resolved": "✅", "closed": "🔒"}
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:

@@ -13,10 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def bot_environment(api_url: str, token: str, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "ADMIN_"))}
+           if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_", "ADMIN_", "CONSOLE_"))}
+    # Many bots run at once in the tests: the console only where a test asks for it.
     env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=api_url, DATABASE_URL=database_url,
                CONTENT_DIR=str(ROOT / "content"), LOCALES_DIR=str(ROOT / "locales"),
-               PYTHONPATH=str(ROOT), LOG_LEVEL="INFO", **extra)
+               PYTHONPATH=str(ROOT), LOG_LEVEL="INFO", CONSOLE_ENABLED="false")
+    env.update(extra)
     return env
 
 
