@@ -117,18 +117,13 @@ def _export(args: argparse.Namespace) -> int:
     from bot.services import export
 
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=timezone.utc)
-    produce, fields = {
-        "requests": (export.request_rows, export.REQUEST_FIELDS),
-        "interactions": (export.interaction_rows, export.INTERACTION_FIELDS),
-    }[args.what]
-    rows = _with_sessions(lambda sessions: produce(sessions, since))
-    text = export.render(rows, fields, args.format)
+    done = _with_sessions(lambda sessions: export.produce(sessions, args.what, since, args.format))
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        print(f"{len(rows)} row(s) written to {args.output}", file=sys.stderr)
+            handle.write(done.text)
+        print(f"{done.rows} row(s) written to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(done.text)
     return 0
 
 

@@ -1,13 +1,18 @@
 """The staff console's pages and actions, on the same services and database as the bot."""
 from __future__ import annotations
 
+import socket
+import time
+
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, CaseNote, HelpRequest, OutboxMessage, RequestMessage
 from bot.services.requests import ANSWER
-from tests.conftest import make_settings, start_harness, stop_harness
+from tests.conftest import TEST_TOKEN, make_settings, start_harness, stop_harness
+from tests.support.botprocess import BotProcess, bot_environment
 from tests.support.console import console_http, log_in
 from tests.test_requests_flow import file_request
 
@@ -115,3 +120,35 @@ async def test_every_page_has_a_content_security_policy_and_no_store(desk):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_served(url: str, process: BotProcess) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.process.poll() is None, process.log()
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered:\n{process.log()}")
+
+
+@pytest.mark.e2e
+def test_the_console_runs_alone_as_one_more_process_on_the_database(tmp_path):
+    port = free_port()
+    env = bot_environment("http://telegram.invalid", TEST_TOKEN, f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+                          CONSOLE_PORT=str(port))
+    console = BotProcess(env, tmp_path / "console.log", command="console")
+    try:
+        health = wait_until_served(f"http://127.0.0.1:{port}/healthz", console)
+        login = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+    finally:
+        assert console.stop() == 0
+    assert (health.status_code, health.text) == (200, "ok")
+    assert login.status_code == 200 and "/console" in login.text

@@ -26,7 +26,9 @@ def placeholders(text: str) -> set[str]:
 
 
 def code_message_ids() -> set[str]:
-    found = extract_from_dir(str(ROOT / "bot"), method_map=[("**.py", "python")],
+    # The console's templates call t() too (babel.cfg extracts them for `make catalogs`).
+    found = extract_from_dir(str(ROOT / "bot"), method_map=[("**.py", "python"),
+                                                            ("console/templates/**.html", "jinja2")],
                              keywords={"t": None, "N_": None, "plural": (1, 2)})
     ids = set()
     for _, _, message, _, _ in found:

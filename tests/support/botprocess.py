@@ -45,9 +45,9 @@ def stop_leftovers() -> int:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, command: str = "run") -> None:
         self._log = log_path.open("w")
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", command], env=env,
                                         cwd=str(log_path.parent), stdout=self._log,
                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.log_path = log_path
