@@ -13,12 +13,14 @@ from telegram.request import BaseRequest
 
 from bot import LOCALES
 from bot.context import BotContext
+from bot.db.models import utcnow
 from bot.handlers import register
 from bot.i18n import N_
 from bot.ratelimit import TelegramPacer
 from bot.request import AiohttpRequest
 from bot.runner import serve
 from bot.services.container import Services
+from bot.services.requests import CARD_UPDATE, SATISFACTION
 from bot.services.wiring import connect_services, disconnect_services, load_services
 from bot.services.search import SearchService
 from bot.settings import Settings
@@ -103,6 +105,21 @@ async def _purge_chat_messages(ctx: BotContext) -> None:
     await ctx.services.quick_exit.purge()
 
 
+async def _purge_console_logins(ctx: BotContext) -> None:
+    await ctx.services.console_auth.purge()
+
+
+async def _remind_staff(ctx: BotContext) -> None:
+    from bot.handlers.staff_relay import remind_staff
+
+    await remind_staff(ctx)
+
+
+async def _purge_outbox(ctx: BotContext) -> None:
+    # A card's edits and the "did it help?" questions leave a row each; once done, none is read.
+    await ctx.services.outbox.purge_done((CARD_UPDATE, SATISFACTION), utcnow() - timedelta(days=1))
+
+
 async def _apply_retention(ctx: BotContext) -> None:
     interactions, requests = await ctx.services.privacy.apply_retention(
         ctx.services.settings.retention_days)
@@ -117,6 +134,10 @@ JOBS = (
     ("purge-chat-messages", timedelta(hours=1), timedelta(minutes=4), _purge_chat_messages),
     ("purge-deadlines", timedelta(hours=6), timedelta(minutes=2), _purge_deadlines),
     ("purge-announcements", timedelta(days=1), timedelta(minutes=3), _purge_announcements),
+    ("purge-console-logins", timedelta(hours=1), timedelta(minutes=6), _purge_console_logins),
+    # Cases waiting longer than STAFF_REMINDER_HOURS, named to the staff group (0: never).
+    ("remind-staff", timedelta(minutes=15), timedelta(minutes=2), _remind_staff),
+    ("purge-outbox", timedelta(hours=6), timedelta(minutes=7), _purge_outbox),
 )
 
 

@@ -20,12 +20,13 @@ from bot.context import CURRENT_UNIT, UNITS, BotContext
 from bot.db.engine import DATABASE_ERRORS
 from bot.handlers.deadlines import send_claimed_reminder
 from bot.handlers.broadcast import send_claimed_announcement
-from bot.handlers.staff_relay import post_claimed_card, send_claimed_answer
+from bot.handlers.satisfaction import send_claimed_question
+from bot.handlers.staff_relay import post_claimed_card, send_claimed_answer, update_claimed_card
 from bot.services.announcements import ANNOUNCEMENT
 from bot.services.container import Services
 from bot.services.inbox import LEASE, Claimed, Inbox, Unit
 from bot.services.deadlines import REMINDER
-from bot.services.requests import ANSWER, CARD
+from bot.services.requests import ANSWER, CARD, CARD_UPDATE, SATISFACTION
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,10 @@ async def send_due_outbox(ctx: BotContext) -> None:
             await send_claimed_reminder(ctx, message.ref)
         elif message.kind == ANSWER:
             await send_claimed_answer(ctx, message.ref)
+        elif message.kind == CARD_UPDATE:
+            await update_claimed_card(ctx, message.id, message.ref)
+        elif message.kind == SATISFACTION:
+            await send_claimed_question(ctx, message.id, message.ref)
         else:
             log.error("outbox message %s of unknown kind %r", message.id, message.kind)
 

@@ -474,6 +474,47 @@ async def test_forum_topics_and_threads(tg, bot):
     assert chat.type == "supergroup" and chat.is_forum
 
 
+@pytest.mark.asyncio
+async def test_create_forum_topic_opens_a_thread_the_bot_can_post_in(tg, bot):
+    tg.add_group(FORUM, "Help desk", forum=True)
+    tg.add_member(FORUM, ALI)
+    topic = await bot.create_forum_topic(FORUM, "M-2026-000001 · Visas")
+    assert (topic.name, topic.icon_color) == ("M-2026-000001 · Visas", 7322096)
+    opened = tg.history(FORUM)[-1]  # the service message that opens it carries the thread id
+    assert opened["message_id"] == topic.message_thread_id
+    assert opened["forum_topic_created"]["name"] == "M-2026-000001 · Visas"
+    assert opened["from"]["id"] == bot.id and opened["is_topic_message"]
+    card = await bot.send_message(FORUM, "card", message_thread_id=topic.message_thread_id)
+    assert card.message_thread_id == topic.message_thread_id and card.is_topic_message
+    tg.send_text(ALI, "answer", chat_id=FORUM, reply_to=card.message_id,
+                 thread_id=topic.message_thread_id)
+    [update] = await bot.get_updates()
+    assert update.message.message_thread_id == topic.message_thread_id
+    assert update.message.reply_to_message.message_id == card.message_id
+    assert tg.topics(FORUM) == {topic.message_thread_id: "M-2026-000001 · Visas"}
+    staff_topic = tg.add_forum_topic(FORUM, "Chat", creator_id=ALI)
+    assert tg.topics(FORUM)[staff_topic] == "Chat"
+    assert tg.history(FORUM)[-1]["from"]["id"] == ALI
+
+
+@pytest.mark.asyncio
+async def test_forum_topic_errors(tg, bot):
+    tg.add_group(FORUM, "Help desk", forum=True)
+    with pytest.raises(BadRequest, match="Message thread not found"):
+        await bot.send_message(FORUM, "lost", message_thread_id=999)
+    with pytest.raises(BadRequest, match="(?i)the chat is not a forum"):
+        await bot.create_forum_topic(GROUP, "Visas")
+    status, body = await raw_call(tg, "createForumTopic", chat_id=FORUM, name="x" * 129)
+    assert (status, body["description"]) == (400, "Bad Request: TOPIC_NAME_INVALID")
+    status, body = await raw_call(tg, "createForumTopic", chat_id=FORUM, name="Visas",
+                                  icon_color=123)
+    assert status == 400
+    await bot.create_forum_topic(FORUM, "x" * 128, icon_color=16766590)
+    # In a group that is not a forum a thread id is not checked (reply threads are not simulated).
+    await bot.send_message(GROUP, "plain", message_thread_id=999)
+    assert tg.topics(GROUP) == {}
+
+
 # ---------------------------------------------------------------- other update kinds
 
 

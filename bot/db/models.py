@@ -149,6 +149,8 @@ class RequestMessage(Base):
     # A staff message: pending | delivered | failed | blocked (the user blocked the bot).
     # None for the user's own messages.
     delivery: Mapped[str | None] = mapped_column(String(10))
+    # Where a staff message was written: telegram | console (None: the user's, or older).
+    via: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy import BigInteger, case, literal
 
-from bot.db.models import (AuditEntry, ChatMessage, DeadlinePlan, DeadlineReminder, DeadlineStay, FlowState,
+from bot.db.models import (AuditEntry, CaseNote, ChatMessage, DeadlinePlan, DeadlineReminder, DeadlineStay, FlowState,
                            HelpRequest, InboxUpdate, Interaction, OutboxMessage, RequestMessage,
                            ScheduledJob, StaffMember, User, utcnow)
 from bot.db.models import Announcement, AnnouncementRecipient
@@ -228,6 +228,34 @@ class RequestRepository:
         query = select(HelpRequest).where(HelpRequest.created_at >= moment).order_by(HelpRequest.id)
         return list((await self.session.execute(query)).scalars())
 
+    async def waiting_longer(self, waited_before: datetime, reminded_before: datetime,
+                             limit: int) -> tuple[list[HelpRequest], int]:
+        """Open cases waiting since before `waited_before` whose staff were not reminded
+        since `reminded_before`: the longest wait first."""
+        where = (HelpRequest.status.in_(OPEN_STATUSES), HelpRequest.deleted_by_user.is_(False),
+                 HelpRequest.waiting_since < waited_before,
+                 HelpRequest.reminded_at.is_(None) | (HelpRequest.reminded_at < reminded_before))
+        total = (await self.session.execute(
+            select(func.count()).select_from(HelpRequest).where(*where))).scalar_one()
+        query = (select(HelpRequest).where(*where)
+                 .order_by(HelpRequest.waiting_since, HelpRequest.id).limit(limit))
+        return list((await self.session.execute(query)).scalars()), total
+
+    async def mark_reminded(self, request_ids: list[int], now: datetime) -> None:
+        if request_ids:
+            await self.session.execute(update(HelpRequest).where(HelpRequest.id.in_(request_ids))
+                                       .values(reminded_at=now))
+
+    async def first_question(self, request_id: int) -> str:
+        query = (select(RequestMessage.text).where(RequestMessage.request_id == request_id,
+                                                   RequestMessage.author == "user")
+                 .order_by(RequestMessage.id).limit(1))
+        return (await self.session.execute(query)).scalar_one_or_none() or ""
+
+    async def note_count(self, request_id: int) -> int:
+        query = select(func.count()).select_from(CaseNote).where(CaseNote.request_id == request_id)
+        return (await self.session.execute(query)).scalar_one()
+
     def add_message(self, message: RequestMessage) -> None:
         self.session.add(message)
 
@@ -411,9 +439,21 @@ class OutboxRepository:
     async def get(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
+    async def waiting(self, kind: str, ref: int, now: datetime) -> OutboxMessage | None:
+        """A row for `ref` not done and not being sent now (unclaimed, or its lease ran out)."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.ref == ref, OutboxMessage.done_at.is_(None),
+            OutboxMessage.claimed_until.is_(None) | (OutboxMessage.claimed_until < now))
+        return (await self.session.execute(query.limit(1))).scalar_one_or_none()
+
     async def for_ref(self, kind: str, ref: int) -> OutboxMessage | None:
         query = select(OutboxMessage).where(OutboxMessage.kind == kind, OutboxMessage.ref == ref)
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()
+
+    async def delete_done(self, kinds: tuple[str, ...], before: datetime) -> int:
+        result = await self.session.execute(delete(OutboxMessage).where(
+            OutboxMessage.kind.in_(kinds), OutboxMessage.done_at < before))
+        return result.rowcount or 0
 
     async def delete_for_refs(self, kind: str, refs: list[int]) -> None:
         if refs:

@@ -5,8 +5,8 @@ from telegram import Update
 from telegram.ext import (Application, CallbackQueryHandler, CommandHandler, MessageHandler,
                           TypeHandler, filters)
 
-from bot.handlers import (buttons, cases, deadlines, errors, messages, navigation, privacy, safety,
-                          staff, users)
+from bot.handlers import (buttons, cases, casework, deadlines, errors, messages, navigation,
+                          privacy, safety, staff, users)
 from bot.handlers import announce, announcements
 
 # Cross-cutting work runs in groups before the features (as PTB's rules bot does).
@@ -42,6 +42,9 @@ STAFF_COMMANDS = {
     "gaps": staff.gaps_command,
     "staff": staff.staff_command,
     "announce": announce.command,
+    "console": casework.console_command,
+    "note": casework.note_command,
+    "canned": casework.canned_command,
 }
 
 

@@ -8,7 +8,8 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
-from bot.handlers import ask, cases, deadlines, navigation, privacy, safety, staff
+from bot.handlers import (ask, cases, casework, deadlines, navigation, privacy, safety,
+                          satisfaction, staff)
 from bot.handlers import announce, announcements
 from bot.handlers.replies import log_interaction, show
 from bot.views import callbacks, screens
@@ -112,6 +113,14 @@ async def _announcements(update, ctx, pressed):
     await announcements.on_button(update, ctx, pressed)
 
 
+async def _canned(update, ctx, pressed):
+    await casework.on_canned_button(update, ctx, pressed)
+
+
+async def _satisfaction(update, ctx, pressed):
+    await satisfaction.on_button(update, ctx, pressed)
+
+
 async def _noop(update, ctx, pressed):
     return None
 
@@ -122,6 +131,7 @@ ROUTES = {
     "staff": _staff, "queue": _queue, "staffcase": _staff_case, "erase": _erase,
     "deadlines": _deadlines, "country": _country, "hide": _hide,
     "announce": _announce, "announcement": _announcement, "announcements": _announcements,
+    "canned": _canned, "satisfaction": _satisfaction,
 }
 
 

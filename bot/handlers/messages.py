@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import ask, deadlines, safety, staff
+from bot.handlers import ask, deadlines, safety, satisfaction, staff
 from bot.handlers import announce
 from bot.handlers.replies import log_interaction, show
 from bot.services.deadlines import FLOW as DEADLINES_FLOW
@@ -25,6 +25,9 @@ async def on_private_message(update: Update, ctx: BotContext) -> None:
         return
     if flow is not None and flow.name == announce.ANNOUNCE_FLOW:
         await announce.on_flow_message(update, ctx, flow)
+        return
+    if flow is not None and flow.name == satisfaction.FLOW:
+        await satisfaction.on_flow_message(update, ctx, flow)
         return
     if flow is not None:
         await ask.on_flow_message(update, ctx, flow)

@@ -29,7 +29,11 @@ async def show(update: Update, ctx: BotContext, screen: Screen) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await ctx.bot.send_message(chat_id=chat.id, **screen.message_parameters)
+    # In a forum (the staff group), the answer stays in the topic it was asked in.
+    asked = update.effective_message
+    thread = asked.message_thread_id if getattr(asked, "is_topic_message", False) else None
+    await ctx.bot.send_message(chat_id=chat.id, message_thread_id=thread,
+                               **screen.message_parameters)
 
 
 async def log_interaction(ctx: BotContext, kind: str, topic_key: str | None = None,

@@ -61,16 +61,28 @@ async def case_command(update: Update, ctx: BotContext) -> None:
     if case is None:
         await update.effective_message.reply_text(t("No case with that number. Use /case M-2026-000123."))
         return
-    await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
-    await show(update, ctx, views.staff_case(t, case.request, case.thread))
+    await show_staff_case(update, ctx, case.request.id, 0)
+
+
+async def staff_case_screen(ctx: BotContext, request_id: int, page: int = 0):
+    """The case, and its screen for staff: the thread, then the internal notes."""
+    t = staff_translator(ctx)
+    file = await ctx.services.casework.case_file(request_id)
+    if file is not None:
+        return file.request, views.staff_case(t, file.request, file.thread, page, file.notes,
+                                              file.names)
+    case = await ctx.services.requests.case(request_id)  # deleted by the user, or none
+    if case is None:
+        return None, None
+    return case.request, views.staff_case(t, case.request, case.thread, page)
 
 
 async def show_staff_case(update: Update, ctx: BotContext, request_id: int, page: int) -> None:
-    case = await ctx.services.requests.case(request_id)
-    if case is None:
+    request, screen = await staff_case_screen(ctx, request_id, page)
+    if request is None:
         return
-    await ctx.services.staff.audit(update.effective_user.id, "case_view", case.request.number)
-    await show(update, ctx, views.staff_case(staff_translator(ctx), case.request, case.thread, page))
+    await ctx.services.staff.audit(update.effective_user.id, "case_view", request.number)
+    await show(update, ctx, screen)
 
 
 async def find_command(update: Update, ctx: BotContext) -> None:
@@ -135,24 +147,34 @@ async def on_staff_button(update: Update, ctx: BotContext, action: str, request_
     if await staff_role(update, ctx, f"button:{action}") is None:
         return
     status = {"take": "in_progress", "resolve": "resolved", "close": "closed"}[action]
-    request = await ctx.services.requests.set_status(request_id, update.effective_user.id, status)
+    before = await ctx.services.requests.get(request_id)
+    message = update.callback_query.message
+    # Pressed on the card itself: it is edited here; anywhere else, by the outbox.
+    on_card = (before is not None and message is not None and before.staff_message_id is not None
+               and message.chat.id == ctx.services.settings.staff_chat_id
+               and message.message_id == before.staff_message_id)
+    request = await ctx.services.requests.set_status(request_id, update.effective_user.id, status,
+                                                     card_update=not on_card)
     if request is None:
         return
-    case = await ctx.services.requests.case(request_id)
-    first = next((m.text for m in case.thread if m.author == "user"), "")
-    message = update.callback_query.message
-    if message is not None and request.staff_message_id == message.message_id:
-        await show(update, ctx, staff_card(ctx, request, first))
+    if on_card:
+        card = await ctx.services.requests.card_of(request_id)
+        await show(update, ctx, staff_card(ctx, card.request, card.question, card.holder,
+                                           card.notes))
     else:
-        await show(update, ctx, views.staff_case(staff_translator(ctx), request, case.thread))
+        await show(update, ctx, (await staff_case_screen(ctx, request_id))[1])
 
 
 def replied_case_number(update: Update, bot_id: int) -> str | None:
-    """The case number in the bot's message that this message replies to."""
+    """The case number in the bot's message that this message replies to. It is looked for
+    in the first line only, where a card, a follow-up or a ready answer names its case: a
+    list of cases (a reminder, /queue) or a number the user wrote in their question never
+    decides whom an answer goes to."""
     replied = update.effective_message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
         return None
-    match = CASE_NUMBER.search(replied.text or replied.caption or "")
+    first_line = (replied.text or replied.caption or "").split("\n", 1)[0]
+    match = CASE_NUMBER.search(first_line)
     return match.group(0) if match else None
 
 

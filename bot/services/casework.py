@@ -11,7 +11,7 @@ from bot import LOCALES
 from bot.db.casework import CannedReplyRepository, CaseworkRepository, InboxQuery
 from bot.db.models import AuditEntry, CannedReply, CaseNote, HelpRequest, RequestMessage, utcnow
 from bot.db.repositories import OPEN_STATUSES, AuditRepository, RequestRepository, StaffRepository
-from bot.services.requests import STATUSES
+from bot.services.requests import STATUSES, queue_card_update
 
 NOTE_LIMIT = 2000
 CANNED_TITLE_LIMIT = 80
@@ -115,7 +115,14 @@ class CaseworkService:
                 request.status = "in_progress"
             AuditRepository(session).add(actor_id, "case_assign", request.number,
                                          str(assignee_id) if assignee_id else "-")
+            await queue_card_update(session, request)  # the card shows who holds it
             return request
+
+    async def staff_name(self, staff_id: int) -> str:
+        """What colleagues see of a staff member: their name, else their id."""
+        async with self._sessions() as session:
+            member = await StaffRepository(session).get(staff_id)
+        return member.name if member is not None and member.name else str(staff_id)
 
     async def add_note(self, request_id: int, author_id: int, text: str) -> CaseNote | None:
         text = text.strip()
@@ -129,6 +136,7 @@ class CaseworkService:
                             created_at=utcnow())
             CaseworkRepository(session).add_note(note)
             AuditRepository(session).add(author_id, "case_note", request.number)
+            await queue_card_update(session, request)  # the card counts the notes
         return note
 
 

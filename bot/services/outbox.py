@@ -38,6 +38,19 @@ def claim_now(session: AsyncSession, kind: str, ref: int, worker: str) -> Outbox
                                          claimed_until=now + LEASE)
 
 
+async def queue_once(session: AsyncSession, kind: str, ref: int,
+                     due_at: datetime | None = None) -> bool:
+    """Within the caller's transaction: a message for `ref`, unless one is already waiting
+    (not done and not being sent). For messages that read what they send when they are sent
+    (a card's edit), one waiting is enough however often the case changes."""
+    now = utcnow()
+    outbox = OutboxRepository(session)
+    if await outbox.waiting(kind, ref, now) is not None:
+        return False
+    outbox.add(kind, ref, due_at or now)
+    return True
+
+
 class Outbox:
     def __init__(self, sessions: async_sessionmaker, worker: str) -> None:
         self._sessions = sessions
@@ -64,13 +77,41 @@ class Outbox:
     async def failed(self, kind: str, ref: int, error: str) -> None:
         """Try again later; give up (and say so in the log) after MAX_ATTEMPTS."""
         async with self._sessions.begin() as session:
-            message = await OutboxRepository(session).for_ref(kind, ref)
-            if message is None or message.done_at is not None:
-                return
-            message.last_error = error[:500]
-            message.claimed_until = None
-            if message.attempts >= MAX_ATTEMPTS:
-                message.done_at = utcnow()
-                log.error("%s %s not sent after %d attempts: %s", kind, ref, message.attempts, error)
-                return
-            message.due_at = utcnow() + BACKOFF[min(message.attempts, len(BACKOFF) - 1)]
+            _later(await OutboxRepository(session).for_ref(kind, ref), error)
+
+    async def finish(self, message_id: int, session: AsyncSession | None = None) -> None:
+        """Mark one row done by its id: for kinds with several rows per ref over time."""
+        if session is not None:
+            _finish(await OutboxRepository(session).get(message_id))
+            return
+        async with self._sessions.begin() as own:
+            _finish(await OutboxRepository(own).get(message_id))
+
+    async def purge_done(self, kinds: tuple[str, ...], before: datetime) -> int:
+        """Forget rows of these kinds sent (or given up) before `before`: for kinds whose
+        rows nothing looks up once done."""
+        async with self._sessions.begin() as session:
+            return await OutboxRepository(session).delete_done(kinds, before)
+
+    async def retry(self, message_id: int, error: str) -> None:
+        """`failed`, for one row by its id."""
+        async with self._sessions.begin() as session:
+            _later(await OutboxRepository(session).get(message_id), error)
+
+
+def _finish(message: OutboxMessage | None) -> None:
+    if message is not None:
+        message.done_at, message.claimed_until = utcnow(), None
+
+
+def _later(message: OutboxMessage | None, error: str) -> None:
+    if message is None or message.done_at is not None:
+        return
+    message.last_error = error[:500]
+    message.claimed_until = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.done_at = utcnow()
+        log.error("%s %s not sent after %d attempts: %s", message.kind, message.ref,
+                  message.attempts, error)
+        return
+    message.due_at = utcnow() + BACKOFF[min(message.attempts, len(BACKOFF) - 1)]

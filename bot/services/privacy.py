@@ -11,6 +11,8 @@ from bot.db.models import FlowState, HelpRequest, Interaction, RequestMessage, U
 from bot.db.repositories import (AnnouncementRepository, ChatMessageRepository,
                                  DeadlineRepository, InboxRepository)
 from bot.services.deadlines import DeadlineService
+from bot.services.outbox import queue_once
+from bot.services.requests import CARD_UPDATE
 
 ERASED_USER_ID = 0
 
@@ -54,6 +56,7 @@ class PrivacyService:
                 "number": r.number, "status": r.status, "topic": r.topic_key,
                 "country": r.country, "asker": r.asker, "phone": r.phone,
                 "created_at": _iso(r.created_at),
+                "satisfaction": r.satisfaction, "satisfaction_comment": r.satisfaction_comment,
                 "thread": [{"from": m.author, "text": m.text, "at": _iso(m.created_at)}
                            for m in messages if m.request_id == r.id],
             } for r in requests],
@@ -75,7 +78,13 @@ class PrivacyService:
             if ids:
                 await session.execute(delete(RequestMessage).where(RequestMessage.request_id.in_(ids)))
                 await session.execute(update(HelpRequest).where(HelpRequest.id.in_(ids)).values(
-                    user_id=ERASED_USER_ID, phone=None, deleted_by_user=True, updated_at=utcnow()))
+                    user_id=ERASED_USER_ID, phone=None, satisfaction_comment=None,
+                    deleted_by_user=True, updated_at=utcnow()))
+                # Their cards in the staff group lose the question too.
+                carded = await session.execute(select(HelpRequest.id).where(
+                    HelpRequest.id.in_(ids), HelpRequest.staff_message_id.is_not(None)))
+                for request_id in carded.scalars():
+                    await queue_once(session, CARD_UPDATE, request_id)
             if user is not None:
                 await session.execute(delete(Interaction).where(Interaction.user_key == user.pseudonym))
                 await session.delete(user)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.db.models import HelpRequest, RequestMessage, utcnow
 from bot.db.repositories import (OPEN_STATUSES, AuditRepository, FlowRepository,
                                  InteractionRepository, OutboxRepository, RequestRepository,
-                                 UserRepository)
-from bot.services.outbox import Outbox, claim_now
+                                 StaffRepository, UserRepository)
+from bot.services.outbox import Outbox, claim_now, queue_once
 
 CARD = "card"  # the outbox kind of a case card for the staff group
 # The outbox kind of a staff answer to the user (ref: the request_messages row). A reply to
@@ -20,6 +20,13 @@ CARD = "card"  # the outbox kind of a case card for the staff group
 # whichever bot process claims it next.
 ANSWER = "answer"
 DELIVERY_STATES = ("pending", "delivered", "failed", "blocked")
+# The card in the staff group is edited to show a change made anywhere (the console, a reply,
+# a note...): ref is the request id; one waiting per case is enough, it reads the case when sent.
+CARD_UPDATE = "card_update"
+# "Did the answer help?", asked once after a case is resolved: ref is the request id.
+SATISFACTION = "satisfaction"
+VERDICTS = ("up", "down")
+COMMENT_LIMIT = 1000
 
 QUESTION_LIMIT = 2000
 ASKERS = ("self", "family_abroad", "family_returned")
@@ -67,8 +74,55 @@ class Case:
     thread: list[RequestMessage] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CaseCard:
+    """What the case card in the staff group shows."""
+
+    request: HelpRequest
+    question: str  # the user's first message
+    holder: str | None = None  # who holds the case: their name, else their id
+    notes: int = 0  # internal notes
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A case waiting for staff longer than it should, for the reminder."""
+
+    request: HelpRequest
+    holder: str | None
+
+
+@dataclass(frozen=True)
+class Rated:
+    outcome: str  # saved | already (answered before) | stale (not theirs, not asked, gone)
+    request: HelpRequest | None = None
+
+
 def case_number(request_id: int, created: datetime) -> str:
     return f"M-{created.year}-{request_id:06d}"
+
+
+async def queue_card_update(session, request: HelpRequest) -> None:
+    """Within the caller's transaction: the case's card in the staff group will show the
+    change (if it has a card)."""
+    if request.staff_message_id is not None:
+        await queue_once(session, CARD_UPDATE, request.id)
+
+
+async def _queue_satisfaction(session, request: HelpRequest) -> None:
+    """Within the caller's transaction: ask the user once, if staff answered them at all."""
+    if (request.satisfaction_asked_at is None and request.first_reply_at is not None
+            and not request.user_blocked and not request.deleted_by_user):
+        await queue_once(session, SATISFACTION, request.id)
+
+
+async def _holder(session, request: HelpRequest, names: dict[int, str] | None = None) -> str | None:
+    if request.assignee_id is None:
+        return None
+    if names is None:
+        member = await StaffRepository(session).get(request.assignee_id)
+        names = {member.user_id: member.name} if member is not None and member.name else {}
+    return names.get(request.assignee_id) or str(request.assignee_id)
 
 
 class RequestService:
@@ -144,6 +198,23 @@ class RequestService:
     async def card_failed(self, request_id: int, error: str) -> None:
         await self._outbox.failed(CARD, request_id, error)
 
+    async def topic_created(self, request_id: int, topic_id: int) -> None:
+        """The case's own forum topic, kept at once: a retried card goes there, not to a new one."""
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if request is not None:
+                request.forum_topic_id = topic_id
+
+    async def card_of(self, request_id: int) -> CaseCard | None:
+        """The case as its card shows it (a case the user deleted too: its card loses the text)."""
+        async with self._sessions() as session:
+            requests = RequestRepository(session)
+            request = await requests.get(request_id)
+            if request is None:
+                return None
+            return CaseCard(request, await requests.first_question(request_id),
+                            await _holder(session, request), await requests.note_count(request_id))
+
     async def card_to_post(self, request_id: int) -> Case | None:
         """The case of a claimed card, or None when there is nothing to post any more (the
         user deleted it, it was closed, or a card is already there)."""
@@ -155,7 +226,11 @@ class RequestService:
             return None
         return case
 
-    async def set_status(self, request_id: int, staff_id: int, status: str) -> HelpRequest | None:
+    async def set_status(self, request_id: int, staff_id: int, status: str, *,
+                         card_update: bool = True) -> HelpRequest | None:
+        """`card_update`: have the card in the staff group edited (the console; not a button on
+        the card itself, which is edited in place). Resolving asks the user, once, whether the
+        answer helped."""
         if status not in STATUSES:
             raise ValueError(status)
         async with self._sessions.begin() as session:
@@ -171,6 +246,10 @@ class RequestService:
             if status in ("answered", "resolved", "closed"):
                 request.waiting_since = None
             AuditRepository(session).add(staff_id, f"case_{status}", request.number)
+            if card_update:
+                await queue_card_update(session, request)
+            if status == "resolved":
+                await _queue_satisfaction(session, request)
         return request
 
     async def staff_reply(self, request_id: int, staff_id: int, text: str, *,
@@ -185,7 +264,8 @@ class RequestService:
                 return None
             now = utcnow()
             message = RequestMessage(request_id=request.id, author="staff", author_id=staff_id,
-                                     text=text, delivery="pending", created_at=now)
+                                     text=text, delivery="pending", created_at=now,
+                                     via="telegram" if send_now else "console")
             requests.add_message(message)
             await session.flush()
             if send_now:
@@ -196,6 +276,7 @@ class RequestService:
             request.assignee_id = request.assignee_id or staff_id
             request.first_reply_at = request.first_reply_at or now
             AuditRepository(session).add(staff_id, "case_reply", request.number)
+            await queue_card_update(session, request)
         return StaffAnswer(request, message)
 
     async def answer_to_send(self, message_id: int) -> StaffAnswer | None:
@@ -222,6 +303,7 @@ class RequestService:
             if delivery == "blocked" and request is not None:
                 request.user_blocked = True
                 AuditRepository(session).add(message.author_id, "case_undelivered", request.number)
+                await queue_card_update(session, request)
             await self._outbox.done(ANSWER, message_id, session)
 
     async def answer_failed(self, message_id: int, error: str) -> None:
@@ -248,7 +330,91 @@ class RequestService:
             request.updated_at, request.resolved_at = utcnow(), None
             request.waiting_since = request.waiting_since or request.updated_at
             request.user_blocked = False
+            await queue_card_update(session, request)
         return request
+
+    async def waiting_to_remind(self, hours: float, limit: int,
+                                now: datetime | None = None) -> tuple[list[Waiting], int]:
+        """Open cases waiting over `hours` whose staff were not reminded in that time, the
+        longest wait first (at most `limit`), and how many there are."""
+        now = now or utcnow()
+        period = timedelta(hours=hours)
+        async with self._sessions() as session:
+            requests, total = await RequestRepository(session).waiting_longer(
+                now - period, now - period, limit)
+            names = {m.user_id: m.name for m in await StaffRepository(session).all() if m.name}
+            return [Waiting(r, await _holder(session, r, names)) for r in requests], total
+
+    async def reminded(self, request_ids: list[int], now: datetime | None = None) -> None:
+        async with self._sessions.begin() as session:
+            await RequestRepository(session).mark_reminded(request_ids, now or utcnow())
+
+    async def satisfaction_to_ask(self, outbox_id: int, request_id: int) -> HelpRequest | None:
+        """The case whose user is to be asked now, marked asked before it is sent (so an
+        answer pressed at once finds it asked, and a crash mid-send never asks twice); or
+        None, and the outbox row is done: asked already, reopened, deleted by the user, or
+        the user blocked the bot."""
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            user = await UserRepository(session).get(request.user_id) if request else None
+            if (request is None or user is None or not user.is_active or request.deleted_by_user
+                    or request.user_blocked or request.status != "resolved"
+                    or request.satisfaction_asked_at is not None):
+                await self._outbox.finish(outbox_id, session)
+                return None
+            request.satisfaction_asked_at = utcnow()
+        return request
+
+    async def satisfaction_sent(self, outbox_id: int, request_id: int, delivered: bool) -> None:
+        """Asked; or not deliverable (the user blocked the bot): then not asked at all."""
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if request is not None and not delivered:
+                request.satisfaction_asked_at = None
+                request.user_blocked = True
+                await queue_card_update(session, request)
+            await self._outbox.finish(outbox_id, session)
+
+    async def satisfaction_failed(self, outbox_id: int, request_id: int, error: str) -> None:
+        """Telegram did not take it: not asked yet, tried again later."""
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if request is not None:
+                request.satisfaction_asked_at = None
+        await self._outbox.retry(outbox_id, error)
+
+    async def rate(self, user_id: int, request_id: int, verdict: str) -> Rated:
+        """The user's answer to "did it help?": only theirs, only once asked, only once."""
+        if verdict not in VERDICTS:
+            raise ValueError(verdict)
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if (request is None or request.user_id != user_id or request.deleted_by_user
+                    or request.satisfaction_asked_at is None):
+                return Rated("stale")
+            if request.satisfaction is not None:
+                return Rated("already", request)
+            request.satisfaction = verdict
+            AuditRepository(session).add(None, "case_satisfaction", request.number, verdict)
+            await queue_card_update(session, request)
+        return Rated("saved", request)
+
+    async def satisfaction_comment(self, user_id: int, request_id: int, text: str) -> Rated:
+        """The user's comment after their verdict, up to COMMENT_LIMIT characters, once."""
+        text = text.strip()
+        if not 1 <= len(text) <= COMMENT_LIMIT:
+            raise ValueError(f"a comment is 1 to {COMMENT_LIMIT} characters")
+        async with self._sessions.begin() as session:
+            request = await RequestRepository(session).get(request_id)
+            if (request is None or request.user_id != user_id or request.deleted_by_user
+                    or request.satisfaction is None):
+                return Rated("stale")
+            if request.satisfaction_comment is not None:
+                return Rated("already", request)
+            request.satisfaction_comment = text
+            AuditRepository(session).add(None, "case_satisfaction_comment", request.number)
+            await queue_card_update(session, request)
+        return Rated("saved", request)
 
     async def queue(self, page: int, per_page: int) -> tuple[list[HelpRequest], int]:
         async with self._sessions() as session:

@@ -37,18 +37,28 @@ _WRITE = re.compile(r"^w\|(\d{1,12})$")
 _STAFF = re.compile(r"^s\|(take|resolve|close)\|(\d{1,12})$")
 _QUEUE = re.compile(r"^q\|(\d{1,4})$")
 _STAFF_CASE = re.compile(r"^c\|(\d{1,12})(?:\|(\d{1,3}))?$")
+# Staff: cn|<reply>|<request> shows a canned reply for a case, cs|<reply>|<request>|<version>
+# sends it as is (version: when the reply was last changed, so an edited one is not sent blind).
+_CANNED = re.compile(r"^cn\|(\d{1,12})\|(\d{1,12})$")
+_CANNED_SEND = re.compile(r"^cs\|(\d{1,12})\|(\d{1,12})\|(\d{1,12})$")
+# The user: sf|up|<request>, sf|down|<request> answer "did it help?"; sf|skip|… skips the comment.
+_SATISFACTION = re.compile(r"^sf\|(up|down|skip)\|(\d{1,12})$")
 # My deadlines: d|<action>[|<value>][|<number>], e.g. d|p|entry|20261112 (a day picked).
 _DEADLINES = re.compile(r"^d\|([a-z]{1,8})(?:\|([A-Za-z0-9_]{1,32}))?(?:\|(\d{1,8}))?$")
 
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # main, topic, language, picker, noop, ask, flow, mine, case, write, staff, queue, staffcase
+    # main, topic, language, picker, noop, ask, flow, mine, case, write, staff, queue, staffcase,
+    # canned, satisfaction, deadlines, announce, announcement, announcements
+    kind: str
     key: str | None = None
     page: int = 0
     locale: str | None = None
     value: str | None = None
     id: int | None = None
+    ref: int | None = None  # a second id (the canned reply)
+    version: int = 0
 
 
 def _checked(data: str) -> str:
@@ -98,6 +108,18 @@ def staff_case(request_id: int, page: int = 0) -> str:
     return _checked(f"c|{request_id}|{page}" if page else f"c|{request_id}")
 
 
+def canned(reply_id: int, request_id: int) -> str:
+    return _checked(f"cn|{reply_id}|{request_id}")
+
+
+def canned_send(reply_id: int, request_id: int, version: int) -> str:
+    return _checked(f"cs|{reply_id}|{request_id}|{version}")
+
+
+def satisfaction(answer: str, request_id: int) -> str:
+    return _checked(f"sf|{answer}|{request_id}")
+
+
 def deadlines(action: str, value: str | None = None, number: int | None = None) -> str:
     data = f"d|{action}"
     if value is not None:
@@ -132,6 +154,13 @@ def _parse_request_kinds(data: str) -> Callback | None:
         return Callback("queue", page=int(match.group(1)))
     if match := _STAFF_CASE.match(data):
         return Callback("staffcase", id=int(match.group(1)), page=int(match.group(2) or 0))
+    if match := _CANNED.match(data):
+        return Callback("canned", value="show", ref=int(match.group(1)), id=int(match.group(2)))
+    if match := _CANNED_SEND.match(data):
+        return Callback("canned", value="send", ref=int(match.group(1)), id=int(match.group(2)),
+                        version=int(match.group(3)))
+    if match := _SATISFACTION.match(data):
+        return Callback("satisfaction", value=match.group(1), id=int(match.group(2)))
     return None
 
 

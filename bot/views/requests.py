@@ -10,7 +10,7 @@ from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
 from bot.content.model import Content
 from bot.db.models import HelpRequest, RequestMessage
 from bot.i18n import Translator
-from bot.services.requests import ASKERS, COUNTRIES, QUESTION_LIMIT
+from bot.services.requests import ASKERS, COMMENT_LIMIT, COUNTRIES, QUESTION_LIMIT
 from bot.views import callbacks, escape
 from bot.views.countries import COUNTRY_NAMES
 from bot.views.labels import ASKER_NAMES, STATUS_ICONS, STATUS_NAMES
@@ -238,8 +238,38 @@ def staff_answer_for_user(t: Translator, number: str, text: str) -> Screen:
 
 # What staff see. Staff read in the bot's default locale.
 
+def _holder_line(t: Translator, request: HelpRequest, holder: str | None) -> str:
+    if request.assignee_id is None:
+        return escape(t("Nobody has taken it yet."))
+    return escape(t("Taken by: {staff_id}", staff_id=holder or request.assignee_id))
+
+
+SATISFACTION_ICONS = {"up": "👍", "down": "👎"}
+CARD_COMMENT_LIMIT = 300
+
+
+def _satisfaction_lines(t: Translator, request: HelpRequest, comment_limit: int) -> list[str]:
+    """What the user said when asked whether the answer helped, if they did."""
+    if request.satisfaction not in SATISFACTION_ICONS:
+        return []
+    verdict = (t("The user says the answer helped.") if request.satisfaction == "up"
+               else t("The user says the answer did not help."))
+    lines = [f"{SATISFACTION_ICONS[request.satisfaction]} {escape(verdict)}"]
+    if request.satisfaction_comment:
+        comment = request.satisfaction_comment
+        if len(comment) > comment_limit:
+            comment = comment[:comment_limit - 1] + "…"
+        lines.append(escape(t("Their comment: {comment}", comment=comment)))
+    return lines
+
+
 def staff_card(content: Content, t: Translator, request: HelpRequest, question: str,
-               language_name: str) -> Screen:
+               language_name: str, holder: str | None = None, notes: int = 0) -> Screen:
+    """The case's card in the staff group, edited whenever the case changes. `holder`: the
+    name (or id) of who holds it; `notes`: how many internal notes it has."""
+    if request.deleted_by_user:
+        deleted = t("Deleted by the user.")
+        return Screen(f"🗑 <b>{escape(request.number)}</b>\n{escape(deleted)}")
     lines = [
         f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
         f"{escape(t(STATUS_NAMES[request.status]))}",
@@ -250,13 +280,17 @@ def staff_card(content: Content, t: Translator, request: HelpRequest, question: 
         escape(t("Asking: {asker}", asker=t(ASKER_NAMES[request.asker]))),
         escape(t("Phone: {phone}", phone=request.phone or "—")),
         escape(t("Received: {time}", time=_when(request.created_at))),
+        _holder_line(t, request, holder),
     ]
-    if request.assignee_id:
-        lines.append(escape(t("Taken by: {staff_id}", staff_id=request.assignee_id)))
+    if notes:
+        lines.append("📝 " + escape(t("Internal notes: {count}", count=notes)))
+    lines += _satisfaction_lines(t, request, CARD_COMMENT_LIMIT)
     if request.user_blocked:
         lines.append("⚠️ " + escape(t("The user blocked the bot: answers cannot be delivered.")))
     header = "\n".join(lines)
-    hint = escape(t("Reply to this message to answer the user."))
+    hint = "\n".join([escape(t("Reply to this message to answer the user.")),
+                      escape(t("In reply to it: /note adds an internal note, /canned shows "
+                               "ready answers."))])
     budget = TELEGRAM_TEXT_LIMIT - PAGE_MARGIN - telegram_length(header) - telegram_length(hint)
     question_html = paginate((escape(question),), budget)[0]
     rows = [[_button(t("🛠 Take"), callbacks.staff_action("take", request.id)),
@@ -278,14 +312,25 @@ def staff_follow_up(t: Translator, number: str, text: str) -> str:
     return f"<b>{escape(heading)}</b>\n\n{escape(text)}\n\n<i>{escape(hint)}</i>"
 
 
+def _note_blocks(t: Translator, notes, names: dict[int, str]) -> tuple[str, ...]:
+    label = t("📝 Internal note")
+    return tuple(f"<b>{escape(label)}</b> · {escape(names.get(note.author_id) or str(note.author_id))}"
+                 f" · {_when(note.created_at)}\n{escape(note.text)}" for note in notes)
+
+
 def staff_case(t: Translator, request: HelpRequest, thread: list[RequestMessage],
-               page: int = 0) -> Screen:
+               page: int = 0, notes=(), names: dict[int, str] | None = None) -> Screen:
+    """A case for staff: who holds it, the user's verdict, the thread, then the internal
+    notes (never shown to the user). `names`: staff id → name."""
+    names = names or {}
     header = "\n".join([f"{STATUS_ICONS[request.status]} <b>{escape(request.number)}</b> · "
-                        f"{escape(t(STATUS_NAMES[request.status]))}", *_urgent_line(t, request)])
+                        f"{escape(t(STATUS_NAMES[request.status]))}", *_urgent_line(t, request),
+                        _holder_line(t, request, names.get(request.assignee_id)),
+                        *_satisfaction_lines(t, request, COMMENT_LIMIT)])
     if request.deleted_by_user:
         header += "\n" + escape(t("Deleted by the user."))
     blocks = tuple(block.replace(escape(t("You")), escape(t("User")), 1)
-                   for block in _thread_blocks(t, thread))
+                   for block in _thread_blocks(t, thread)) + _note_blocks(t, notes, names)
     pages = _thread_pages(header, blocks)
     page = min(max(page, 0), len(pages) - 1)
     rows = []

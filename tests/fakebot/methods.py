@@ -57,6 +57,9 @@ COMMAND_SCOPES = frozenset({
 })
 MAX_COMMANDS = 100
 MAX_CALLBACK_ANSWER_LENGTH = 200
+MAX_TOPIC_NAME_LENGTH = 128
+# The colours Telegram allows for a new topic's icon (ForumIconColor).
+TOPIC_ICON_COLORS = frozenset({7322096, 16766590, 13338331, 9367192, 16749490, 16478047})
 MAX_DESCRIPTION_LENGTH = 512
 MAX_SHORT_DESCRIPTION_LENGTH = 120
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -149,6 +152,9 @@ class BotApi:
         inline = inline_keyboard_of(markup)
         if inline:
             content["reply_markup"] = inline
+        thread_id = params.get("message_thread_id")
+        if thread_id and chat.get("is_forum") and not self.state._has_thread(chat["id"], thread_id):
+            raise bad_request(errors.MESSAGE_THREAD_NOT_FOUND)
         reply_to = self._reply_target(chat["id"], params)
         message = self.state._store_message(
             chat["id"], self.state.bot_user, content,
@@ -350,6 +356,21 @@ def send_chat_action(api: BotApi, params: Json) -> bool:
     chat = api._chat_to_send_to(params)
     api.state._chat_actions.append((chat["id"], action))
     return True
+
+
+@api_method("createForumTopic")
+def create_forum_topic(api: BotApi, params: Json) -> Json:
+    chat = api._chat_to_send_to(params)
+    if not chat.get("is_forum"):
+        raise bad_request(errors.CHAT_NOT_FORUM)
+    name = str(params.get("name") or "")
+    # Wording not verified against Telegram; the 400 and the limits are documented.
+    if not 1 <= utf16_len(name) <= MAX_TOPIC_NAME_LENGTH:
+        raise bad_request("TOPIC_NAME_INVALID")
+    color = params.get("icon_color", 7322096)
+    if color not in TOPIC_ICON_COLORS:
+        raise bad_request("TOPIC_ICON_COLOR_INVALID")
+    return api.state._open_topic(chat["id"], api.state.bot_user, name, color)
 
 
 @api_method("getChat")

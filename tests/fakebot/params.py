@@ -37,7 +37,7 @@ JSON_PARAMETERS = frozenset({
 INTEGER_PARAMETERS = frozenset({
     "chat_id", "from_chat_id", "message_id", "offset", "limit", "timeout", "message_thread_id",
     "reply_to_message_id", "cache_time", "user_id", "max_connections", "duration", "width",
-    "height",
+    "height", "icon_color",
 })
 BOOLEAN_PARAMETERS = frozenset({
     "show_alert", "drop_pending_updates", "disable_notification", "protect_content",

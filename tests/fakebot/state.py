@@ -80,6 +80,8 @@ class TelegramState:
         self._files: dict[str, Any] = {}
         self._reply_keyboards: dict[int, Json | None] = {}
         self._chat_actions: list[tuple[int, str]] = []
+        # Forum topics per chat: the thread id (the id of the message that opened it) → topic.
+        self._topics: defaultdict[int, dict[int, Json]] = defaultdict(dict)
 
     # ------------------------------------------------------------ setup
 
@@ -108,6 +110,17 @@ class TelegramState:
             chat["username"] = username
         self._chats[chat_id] = chat
         return copy.deepcopy(chat)
+
+    @_locked
+    def add_forum_topic(self, chat_id: int, name: str, creator_id: int | None = None,
+                        icon_color: int = 7322096) -> int:
+        """A topic someone opened in a forum (the bot, when creator_id is None). Returns its
+        message_thread_id: the id of the service message that opens it, as on Telegram."""
+        chat = self._require_chat(chat_id)
+        if not chat.get("is_forum"):
+            raise ValueError(f"chat {chat_id} is not a forum: add_group(..., forum=True)")
+        creator = self.bot_user if creator_id is None else self._require_user(creator_id)
+        return self._open_topic(chat_id, creator, name, icon_color)["message_thread_id"]
 
     @_locked
     def add_member(self, chat_id: int, user_id: int) -> None:
@@ -281,6 +294,11 @@ class TelegramState:
         with self._lock:
             return self._webhook["url"] if self._webhook else ""
 
+    @_locked
+    def topics(self, chat_id: int) -> dict[int, str]:
+        """The forum's topics: message_thread_id → name."""
+        return {thread_id: topic["name"] for thread_id, topic in self._topics[chat_id].items()}
+
     @property
     def chat_actions(self) -> list[tuple[int, str]]:
         with self._lock:
@@ -378,11 +396,28 @@ class TelegramState:
             message["message_thread_id"] = thread_id
             if chat.get("is_forum"):
                 message["is_topic_message"] = True
+                # A topic made before the fake started (a user writes in it): known from now.
+                self._topics[chat_id].setdefault(thread_id, {
+                    "message_thread_id": thread_id, "name": f"Topic {thread_id}",
+                    "icon_color": 7322096})
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         message.update(copy.deepcopy(content))
         self._messages[chat_id][message["message_id"]] = message
         return message
+
+    def _open_topic(self, chat_id: int, creator: Json, name: str, icon_color: int) -> Json:
+        """Store the forum_topic_created service message; its id is the topic's thread id."""
+        thread_id = self._last_message_id[chat_id] + 1
+        topic = {"message_thread_id": thread_id, "name": name, "icon_color": icon_color}
+        self._topics[chat_id][thread_id] = topic
+        self._store_message(chat_id, creator, {"forum_topic_created": {
+            "name": name, "icon_color": icon_color}}, thread_id=thread_id)
+        return copy.deepcopy(topic)
+
+    def _has_thread(self, chat_id: int, thread_id: int) -> bool:
+        """A topic the fake knows: opened through it, or one a message was seen in."""
+        return thread_id in self._topics[chat_id]
 
     def _reply_copy(self, message: Json) -> Json:
         # Telegram never nests: a replied-to message carries no reply_to_message itself.

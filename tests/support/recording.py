@@ -24,6 +24,7 @@ class Call:
 class RecordingRequest(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    forums: set[int] = field(default_factory=set)  # group ids that are forums (getChat says so)
     _ids: dict[int, itertools.count] = field(default_factory=dict)
 
     @property
@@ -76,15 +77,36 @@ class RecordingRequest(BaseRequest):
             return []
         if method in ("sendMessage", "editMessageText", "sendDocument"):
             return self._message(params)
+        if method == "getChat":
+            return self._chat_info(int(params["chat_id"]))
+        if method == "createForumTopic":
+            # A topic's id is the id of the service message that opens it, as on Telegram.
+            topic_id = next(self._ids.setdefault(int(params["chat_id"]), itertools.count(1)))
+            return {"message_thread_id": topic_id, "name": params["name"], "icon_color": 7322096}
         return True
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        if chat_id in self.forums:
+            chat["is_forum"] = True
+        return chat
+
+    def _chat_info(self, chat_id: int) -> dict[str, Any]:
+        # The fields PTB 22's ChatFullInfo requires.
+        return {**self._chat(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                        "unique_gifts": False, "premium_subscription": False,
+                                        "gifts_from_channels": False}}
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         counter = self._ids.setdefault(chat_id, itertools.count(1))
         message_id = int(params.get("message_id") or next(counter))
-        message = {"message_id": message_id, "date": int(time.time()),
-                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+        message = {"message_id": message_id, "date": int(time.time()), "chat": self._chat(chat_id),
                    "from": BOT_USER, "text": params.get("text", "")}
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = chat_id in self.forums
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
