@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import auth, cases, inbox
+from bot.console import audit, auth, canned, cases, content, dashboard, exports, inbox, members
 from bot.console.security import SecurityHeaders
 from bot.console.web import STATIC, console_for, make_templates
 from bot.db.engine import DATABASE_ERRORS
@@ -26,7 +26,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 # Each module of pages has its `routes`.
-PAGES = (auth, inbox, cases)
+PAGES = (auth, inbox, cases, canned, audit, members, exports, dashboard, content)
 
 
 async def healthz(request: Request) -> Response:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import LOCALES
 from bot.content.loader import LoadResult, Problem, load_content
 from bot.content.markup import TELEGRAM_TEXT_LIMIT, telegram_length
+from bot.content.model import Content
 from bot.content.writing_rules import writing_rule_problems
 from bot.deadlines.rules import deadline_rule_problems
 from bot.i18n import Catalogs
@@ -34,7 +36,23 @@ def rendering_problems(result: LoadResult, catalogs: Catalogs) -> list[Problem]:
     return problems
 
 
-def check_content(content_dir: Path, locales_dir: Path, default_locale: str = "uz") -> int:
+@dataclass(frozen=True)
+class Report:
+    """What `content check` finds: the console shows it as data, the command prints it."""
+
+    content: Content | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+
+def content_report(content_dir: Path, catalogs: Catalogs) -> Report:
     result = load_content(content_dir)
     problems = list(result.problems)
     problems += writing_rule_problems(content_dir)  # parity, contacts, keyword traps
@@ -42,16 +60,20 @@ def check_content(content_dir: Path, locales_dir: Path, default_locale: str = "u
     problems += safety_problems(content_dir, set(result.content.topics)  # content/safety.yaml
                                 if result.content is not None else None)
     if result.content is not None:
-        problems += rendering_problems(result, Catalogs(locales_dir, default_locale))
-    for problem in problems:
+        problems += rendering_problems(result, catalogs)
+    return Report(result.content, problems)
+
+
+def check_content(content_dir: Path, locales_dir: Path, default_locale: str = "uz") -> int:
+    report = content_report(content_dir, Catalogs(locales_dir, default_locale))
+    for problem in report.problems:
         print(problem)
-    errors = sum(1 for p in problems if p.severity == "error")
-    if result.content is not None:
-        content = result.content
+    if report.content is not None:
+        content = report.content
         written = Counter(t.served_from for (loc, _), t in content.texts.items()
                           if t.served_from == loc)
         summary = ", ".join(f"{loc} {written.get(loc, 0)}/{len(content.topics)}" for loc in LOCALES)
         print(f"{len(content.topics)} topics; written by hand: {summary}; "
               f"shown by fallback: {len(content.fallbacks)}")
-    print(f"{errors} error(s), {len(problems) - errors} warning(s)")
-    return 1 if errors else 0
+    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    return 1 if report.errors else 0

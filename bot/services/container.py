@@ -12,7 +12,9 @@ from bot.services.announcements import AnnouncementService
 from bot.services.casework import CannedReplies, CaseworkService
 from bot.services.console_auth import ConsoleAuth
 from bot.services.content import ContentStore
+from bot.services.dashboard import DashboardService
 from bot.services.deadlines import DeadlineService, RulesStore
+from bot.services.export import Exports
 from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
 from bot.services.inbox import Inbox
@@ -57,3 +59,5 @@ class Services:
     casework: CaseworkService | None = None
     canned: CannedReplies | None = None
     console_auth: ConsoleAuth | None = None
+    dashboard: DashboardService | None = None
+    exports: Exports | None = None

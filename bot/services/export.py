@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -49,5 +50,47 @@ def render(rows: list[dict], fields: tuple[str, ...], fmt: str) -> str:
         flat = dict(row)
         if "thread" in flat:
             flat["thread"] = json.dumps(flat["thread"], ensure_ascii=False)
-        writer.writerow(flat)
+        writer.writerow({key: _inert(value) for key, value in flat.items()})
     return buffer.getvalue()
+
+
+# A cell that begins like this is a formula to a spreadsheet: a user's text must not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+KINDS = {"requests": (request_rows, REQUEST_FIELDS),
+         "interactions": (interaction_rows, INTERACTION_FIELDS)}
+FORMATS = ("csv", "jsonl")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Export:
+    text: str
+    rows: int
+
+
+async def produce(sessions: async_sessionmaker, what: str, since: datetime, fmt: str) -> Export:
+    """One export, as the CLI writes it and the console sends it: `what` in KINDS, `fmt` in
+    FORMATS, rows created since `since`."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}")
+    make_rows, fields = KINDS[what]
+    rows = await make_rows(sessions, since)
+    return Export(render(rows, fields, fmt), len(rows))
+
+
+class Exports:
+    """The exports on the services' database, for the console."""
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self._sessions = sessions
+
+    async def produce(self, what: str, since: datetime, fmt: str) -> Export:
+        return await produce(self._sessions, what, since, fmt)

@@ -58,9 +58,15 @@ class SearchService:
         async with self._sessions() as session:
             rows = await InteractionRepository(session).unanswered_queries(
                 utcnow() - timedelta(days=days))
-        groups: dict[str, list] = {}
-        for query in rows:
-            key = " ".join(sorted(set(terms(query)))) or query.lower()
-            groups.setdefault(key, [query, 0])[1] += 1
-        ranked = sorted(groups.values(), key=lambda pair: (-pair[1], pair[0]))
-        return [(query, count) for query, count in ranked[:limit]]
+        return group_queries(rows, limit)
+
+
+def group_queries(queries: list[str], limit: int) -> list[tuple[str, int]]:
+    """A search in other word forms or word order counts once: grouped by its search terms,
+    each group shown as its first query, the most frequent first."""
+    groups: dict[str, list] = {}
+    for query in queries:
+        key = " ".join(sorted(set(terms(query)))) or query.lower()
+        groups.setdefault(key, [query, 0])[1] += 1
+    ranked = sorted(groups.values(), key=lambda pair: (-pair[1], pair[0]))
+    return [(query, count) for query, count in ranked[:limit]]

@@ -10,7 +10,9 @@ from bot.services.casework import CannedReplies, CaseworkService
 from bot.services.console_auth import ConsoleAuth
 from bot.services.container import Services
 from bot.services.content import ContentStore
+from bot.services.dashboard import DashboardService
 from bot.services.deadlines import DeadlineService, RulesStore
+from bot.services.export import Exports
 from bot.services.flood import FloodGuard
 from bot.services.flows import FlowService
 from bot.services.inbox import Inbox
@@ -64,6 +66,8 @@ async def connect_services(services: Services) -> None:
     services.casework = CaseworkService(sessions)
     services.canned = CannedReplies(sessions)
     services.console_auth = ConsoleAuth(sessions, services.settings.console_session_hours)
+    services.dashboard = DashboardService(sessions)
+    services.exports = Exports(sessions)
 
 
 async def disconnect_services(services: Services) -> None:
