@@ -1,6 +1,7 @@
 """The staff console's pages and actions, on the same services and database as the bot."""
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -14,7 +15,7 @@ from bot.services.requests import ANSWER
 from tests.conftest import TEST_TOKEN, make_settings, start_harness, stop_harness
 from tests.support.botprocess import BotProcess, bot_environment
 from tests.support.console import console_http, log_in
-from tests.test_requests_flow import file_request
+from tests.test_requests_flow import file_request, say
 
 STAFF, OTHER_STAFF, ADMIN, STAFF_CHAT = 7001, 7002, 7900, -100500
 
@@ -152,3 +153,21 @@ def test_the_console_runs_alone_as_one_more_process_on_the_database(tmp_path):
         assert console.stop() == 0
     assert (health.status_code, health.text) == (200, "ok")
     assert login.status_code == 200 and "/console" in login.text
+
+
+async def test_the_users_answer_appears_in_the_thread_and_reopens_the_case_in_its_history(desk):
+    await file_request(desk)
+    request = (await rows(desk, HelpRequest))[0]
+    staff = await log_in(desk.services, STAFF)
+    await staff.get(f"/cases/{request.id}")
+    await staff.post(f"/cases/{request.id}/reply", {"text": "В каком городе вы работаете?"})
+    before = await staff.get(f"/cases/{request.id}/thread")
+    version = re.search(r"thread\?v=(\w+)", before.text).group(1)
+    assert (await staff.get(f"/cases/{request.id}/thread", params={"v": version})).status_code == 204
+    await say(desk, "В Подольске")
+    assert (await rows(desk, HelpRequest))[0].status == "in_progress"
+    thread = await staff.get(f"/cases/{request.id}/thread", params={"v": version})
+    assert thread.status_code == 200 and "В Подольске" in thread.text
+    page = await staff.get(f"/cases/{request.id}")
+    t = desk.services.catalogs.get("uz")
+    assert f"{t('the user')}: {t('wrote again: the case is open')}" in page.text

@@ -20,6 +20,7 @@ ACTION_NAMES = {
     "case_resolved": N_("resolved the case"),
     "case_closed": N_("closed the case"),
     "case_undelivered": N_("an answer was not delivered"),
+    "case_reopened": N_("wrote again: the case is open"),
     "canned_save": N_("saved a canned reply"),
     "canned_remove": N_("removed a canned reply"),
     "console_link": N_("asked for a console link"),

@@ -326,6 +326,9 @@ class RequestService:
                 return None
             requests.add_message(RequestMessage(request_id=request.id, author="user",
                                                 author_id=user_id, text=text[:QUESTION_LIMIT]))
+            if request.status not in ("new", "in_progress"):
+                # The case's history shows who moved it; here it is the user (no id kept).
+                AuditRepository(session).add(None, "case_reopened", request.number, request.status)
             request.status = "in_progress" if request.assignee_id else "new"
             request.updated_at, request.resolved_at = utcnow(), None
             request.waiting_since = request.waiting_since or request.updated_at
