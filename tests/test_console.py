@@ -1,6 +1,7 @@
 """The staff console's pages and actions, on the same services and database as the bot."""
 from __future__ import annotations
 
+import html
 import re
 import socket
 import time
@@ -171,3 +172,16 @@ async def test_the_users_answer_appears_in_the_thread_and_reopens_the_case_in_it
     page = await staff.get(f"/cases/{request.id}")
     t = desk.services.catalogs.get("uz")
     assert f"{t('the user')}: {t('wrote again: the case is open')}" in page.text
+
+
+async def test_the_inbox_asks_for_its_rows_again_and_gets_them_only_when_something_changed(desk):
+    await file_request(desk)
+    staff = await log_in(desk.services, STAFF)
+    page = await staff.get("/?holder=none")
+    poll = html.unescape(re.search(r'id="inbox" hx-get="([^"]+)"', page.text).group(1))
+    assert (await staff.get(poll)).status_code == 204
+    await file_request(desk, text="Второй вопрос о патенте", user_id=STAFF + 50)
+    again = await staff.get(poll)
+    second = (await rows(desk, HelpRequest))[-1]
+    assert again.status_code == 200 and second.number in again.text
+    assert "Второй вопрос о патенте" in again.text

@@ -2,6 +2,7 @@
 filters, taking and assigning, internal notes, canned replies, a case's history."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,7 +88,9 @@ class CaseworkService:
     async def version(self) -> str:
         """Changes when anything in the inbox may have: the browser reloads the list then."""
         async with self._sessions() as session:
-            return "-".join(str(part) for part in await CaseworkRepository(session).last_change())
+            parts = await CaseworkRepository(session).last_change()
+        # A digest: safe in a URL as it is, and the same in every process.
+        return hashlib.blake2s(repr(parts).encode(), digest_size=8).hexdigest()
 
     async def case_file(self, request_id: int) -> CaseFile | None:
         async with self._sessions() as session:
