@@ -105,7 +105,11 @@ async def serve_console(services: Services, stop: asyncio.Event | None = None) -
                   settings.console_listen, settings.console_port, exc.strerror)
         return
     config = uvicorn.Config(create_console_app(services), log_level="warning", access_log=False,
-                            lifespan="off", server_header=False, proxy_headers=False)
+                            lifespan="off", server_header=False,
+                            # Behind a reverse proxy on this machine, the client is the one
+                            # it names (uvicorn trusts X-Forwarded-For from 127.0.0.1 only):
+                            # failed logins are counted per real client, not per proxy.
+                            proxy_headers=True)
     server = EmbeddedServer(config)
     port = sock.getsockname()[1]
     log.info("the console is at %s", settings.console_public_url or
