@@ -13,20 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, CaseNote, HelpRequest, OutboxMessage, RequestMessage
 from bot.services.requests import ANSWER
-from tests.conftest import TEST_TOKEN, make_settings, start_harness, stop_harness
+from tests.conftest import TEST_TOKEN
 from tests.support.botprocess import BotProcess, bot_environment
 from tests.support.console import console_http, log_in
-from tests.test_requests_flow import file_request, say
+from tests.test_requests_flow import ADMIN, desk, file_request, say  # noqa: F401 - desk is a fixture
 
-STAFF, OTHER_STAFF, ADMIN, STAFF_CHAT = 7001, 7002, 7900, -100500
-
-
-@pytest.fixture
-async def desk(db_url):
-    harness = await start_harness(make_settings(db_url, staff_chat_id=STAFF_CHAT,
-                                                admin_ids=(ADMIN,)))
-    yield harness
-    await stop_harness(harness)
+STAFF = 7001
 
 
 async def rows(harness, model):
