@@ -224,3 +224,56 @@ def test_kill_9_of_one_process_under_load_loses_nothing(cluster):
     assert len(stored) == len(users)
     tg.wait_for_sync(lambda: all(any(n in t for t in texts(tg, STAFF_CHAT)) for n in stored),
                      timeout=90)  # every case reaches staff
+
+
+def test_a_case_worked_in_a_console_process_reaches_the_user_once_through_the_workers(cluster):
+    """The console is one more process on the database: what staff do there is sent by
+    whichever worker claims it, exactly once, and the card in the staff group follows."""
+    import httpx
+
+    tg, user, port = cluster.tg, 7003, free_port()
+    env = bot_environment(tg.url, TOKEN, cluster.db_url, CONSOLE_PORT=str(port),
+                          CONSOLE_PUBLIC_URL=f"http://127.0.0.1:{port}", STAFF_CHAT_ID=str(STAFF_CHAT))
+    console = BotProcess(env, cluster.tmp_path / "console.log", command="console")
+    try:
+        tg.wait_for_sync(lambda: healthy(port), timeout=60)
+        tg.add_user(user, language_code="en")
+        start_in_english(tg, user)
+        to_consent(tg, user, question="My passport was taken")
+        press(tg, user, EN("✅ I agree, send"))
+        tg.wait_for_sync(lambda: tg.sent(STAFF_CHAT), timeout=30)
+        (request,) = rows(cluster.db_url, HelpRequest)
+
+        tg.send_text(ADMIN, "/console")  # to a random worker; the link opens the console process
+        tg.wait_for_sync(lambda: "/login/link?token=" in (tg.last_text(ADMIN) or ""), timeout=20)
+        link = re.search(r"http://\S+/login/link\?token=[\w-]+", tg.last_text(ADMIN)).group(0)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:
+            token = link.split("token=", 1)[1]
+            assert browser.post("/login/link", data={"token": token}).status_code == 303
+            page = browser.get(f"/cases/{request.id}")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            for action, form in (("take", {}), ("note", {"note": "Call the embassy"}),
+                                 ("reply", {"text": "Go to the consulate with a copy."}),
+                                 ("status", {"status": "resolved"})):
+                answer = browser.post(f"/cases/{request.id}/{action}", data={"csrf": csrf, **form})
+                assert answer.status_code == 303, (action, answer.text)
+
+        tg.wait_for_sync(lambda: any("Go to the consulate with a copy." in t for t in texts(tg, user)),
+                         timeout=30)
+        tg.wait_for_sync(lambda: any(EN("Did our answer help you?") in t for t in texts(tg, user)),
+                         timeout=30)
+        staff_t = Catalogs(ROOT / "locales").get("uz")
+        done = staff_t("💬 {number}: answered in the console by {name}", number=request.number,
+                       name="Staff")
+        tg.wait_for_sync(lambda: any(done in t for t in texts(tg, STAFF_CHAT)), timeout=30)
+        tg.wait_for_sync(lambda: "Staff" in tg.sent(STAFF_CHAT)[0]["text"], timeout=30)  # the card
+        time.sleep(2 * 5 + 1)  # two more rounds of every worker's outbox loop
+    finally:
+        assert console.stop() == 0
+    user_texts = texts(tg, user)
+    assert sum("Go to the consulate with a copy." in t for t in user_texts) == 1
+    assert sum(EN("Did our answer help you?") in t for t in user_texts) == 1
+    assert not any("Call the embassy" in t for t in user_texts)
+    assert sum(done in t for t in texts(tg, STAFF_CHAT)) == 1
+    answer_row = [m for m in rows(cluster.db_url, RequestMessage) if m.author == "staff"]
+    assert [(m.delivery, m.author_id) for m in answer_row] == [("delivered", ADMIN)]
