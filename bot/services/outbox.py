@@ -63,16 +63,11 @@ class Outbox:
             return [Claimed(r.id, r.kind, r.ref, r.attempts) for r in rows]
 
     async def done(self, kind: str, ref: int, session: AsyncSession | None = None) -> None:
-        if session is not None:
-            await self._mark_done(session, kind, ref)
-            return
-        async with self._sessions.begin() as own:
-            await self._mark_done(own, kind, ref)
+        """Mark the row of (kind, ref) done: for kinds with one row per ref."""
+        async def mark(own: AsyncSession) -> None:
+            _finish(await OutboxRepository(own).for_ref(kind, ref))
 
-    async def _mark_done(self, session: AsyncSession, kind: str, ref: int) -> None:
-        message = await OutboxRepository(session).for_ref(kind, ref)
-        if message is not None:
-            message.done_at, message.claimed_until = utcnow(), None
+        await self._in_transaction(session, mark)
 
     async def failed(self, kind: str, ref: int, error: str) -> None:
         """Try again later; give up (and say so in the log) after MAX_ATTEMPTS."""
@@ -81,11 +76,18 @@ class Outbox:
 
     async def finish(self, message_id: int, session: AsyncSession | None = None) -> None:
         """Mark one row done by its id: for kinds with several rows per ref over time."""
+        async def mark(own: AsyncSession) -> None:
+            _finish(await OutboxRepository(own).get(message_id))
+
+        await self._in_transaction(session, mark)
+
+    async def _in_transaction(self, session: AsyncSession | None, work) -> None:
+        """In the caller's transaction if there is one, else in one of our own."""
         if session is not None:
-            _finish(await OutboxRepository(session).get(message_id))
+            await work(session)
             return
         async with self._sessions.begin() as own:
-            _finish(await OutboxRepository(own).get(message_id))
+            await work(own)
 
     async def purge_done(self, kinds: tuple[str, ...], before: datetime) -> int:
         """Forget rows of these kinds sent (or given up) before `before`: for kinds whose

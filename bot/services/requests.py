@@ -390,32 +390,30 @@ class RequestService:
         """The user's answer to "did it help?": only theirs, only once asked, only once."""
         if verdict not in VERDICTS:
             raise ValueError(verdict)
-        async with self._sessions.begin() as session:
-            request = await RequestRepository(session).get(request_id)
-            if (request is None or request.user_id != user_id or request.deleted_by_user
-                    or request.satisfaction_asked_at is None):
-                return Rated("stale")
-            if request.satisfaction is not None:
-                return Rated("already", request)
-            request.satisfaction = verdict
-            AuditRepository(session).add(None, "case_satisfaction", request.number, verdict)
-            await queue_card_update(session, request)
-        return Rated("saved", request)
+        return await self._answer_once(user_id, request_id, "satisfaction_asked_at",
+                                       "satisfaction", verdict, "case_satisfaction", verdict)
 
     async def satisfaction_comment(self, user_id: int, request_id: int, text: str) -> Rated:
         """The user's comment after their verdict, up to COMMENT_LIMIT characters, once."""
         text = text.strip()
         if not 1 <= len(text) <= COMMENT_LIMIT:
             raise ValueError(f"a comment is 1 to {COMMENT_LIMIT} characters")
+        return await self._answer_once(user_id, request_id, "satisfaction", "satisfaction_comment",
+                                       text, "case_satisfaction_comment")
+
+    async def _answer_once(self, user_id: int, request_id: int, after: str, field: str, value: str,
+                           action: str, details: str | None = None) -> Rated:
+        """Store the user's `value` in `field` of their case, once, and only after `after` is
+        set (asked, then rated): buttons can be forged or pressed late."""
         async with self._sessions.begin() as session:
             request = await RequestRepository(session).get(request_id)
             if (request is None or request.user_id != user_id or request.deleted_by_user
-                    or request.satisfaction is None):
+                    or getattr(request, after) is None):
                 return Rated("stale")
-            if request.satisfaction_comment is not None:
+            if getattr(request, field) is not None:
                 return Rated("already", request)
-            request.satisfaction_comment = text
-            AuditRepository(session).add(None, "case_satisfaction_comment", request.number)
+            setattr(request, field, value)
+            AuditRepository(session).add(None, action, request.number, details)
             await queue_card_update(session, request)
         return Rated("saved", request)
 
