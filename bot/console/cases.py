@@ -38,7 +38,7 @@ async def _case_context(console: Console, request_id: int) -> dict | None:
         "language": services.catalogs.get(request.locale)("Language name"),
         "status_names": {code: console.t(name) for code, name in STATUS_NAMES.items()},
         "statuses": STATUSES,
-        "members": await services.staff.listed(),
+        "members": case.members,
         "canned": await services.canned.listed(request.locale),
         "version": _thread_version(case),
         "question_limit": QUESTION_LIMIT, "note_limit": NOTE_LIMIT,

@@ -91,11 +91,9 @@ async def post_card(ctx: BotContext, request: HelpRequest, question: str, *,
 
 async def post_claimed_card(ctx: BotContext, request_id: int) -> None:
     """A card the outbox gave this process (its first post failed, or its poster died)."""
-    case = await ctx.services.requests.card_to_post(request_id)
-    if case is None:
-        return
-    card = await ctx.services.requests.card_of(request_id)
-    await post_card(ctx, case.request, card.question, holder=card.holder, notes=card.notes)
+    card = await ctx.services.requests.card_to_post(request_id)
+    if card is not None:
+        await post_card(ctx, card.request, card.question, holder=card.holder, notes=card.notes)
 
 
 async def update_claimed_card(ctx: BotContext, outbox_id: int, request_id: int) -> None:

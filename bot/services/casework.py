@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import LOCALES
 from bot.db.casework import CannedReplyRepository, CaseworkRepository, InboxQuery
-from bot.db.models import AuditEntry, CannedReply, CaseNote, HelpRequest, RequestMessage, utcnow
+from bot.db.models import (AuditEntry, CannedReply, CaseNote, HelpRequest, RequestMessage,
+                           StaffMember, utcnow)
 from bot.db.repositories import OPEN_STATUSES, AuditRepository, RequestRepository, StaffRepository
 from bot.services.requests import STATUSES, queue_card_update
 
@@ -68,7 +70,12 @@ class CaseFile:
     thread: list[RequestMessage]
     notes: list[CaseNote]
     history: list[AuditEntry]
-    names: dict[int, str] = field(default_factory=dict)  # staff id → name
+    members: list[StaffMember] = field(default_factory=list)
+
+    @cached_property
+    def names(self) -> dict[int, str]:
+        """Staff id → the name colleagues see."""
+        return {m.user_id: m.name or str(m.user_id) for m in self.members}
 
 
 class CaseworkService:
@@ -99,11 +106,9 @@ class CaseworkService:
             if request is None or request.deleted_by_user:
                 return None
             cases = CaseworkRepository(session)
-            names = {m.user_id: m.name or str(m.user_id)
-                     for m in await StaffRepository(session).all()}
             return CaseFile(request, await requests.thread(request_id),
                             await cases.notes(request_id), await cases.history(request.number),
-                            names)
+                            await StaffRepository(session).all())
 
     async def assign(self, request_id: int, actor_id: int, assignee_id: int | None) -> HelpRequest | None:
         """Give the case to a staff member (or to nobody). A new case taken is in progress."""

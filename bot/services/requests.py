@@ -215,16 +215,16 @@ class RequestService:
             return CaseCard(request, await requests.first_question(request_id),
                             await _holder(session, request), await requests.note_count(request_id))
 
-    async def card_to_post(self, request_id: int) -> Case | None:
-        """The case of a claimed card, or None when there is nothing to post any more (the
-        user deleted it, it was closed, or a card is already there)."""
-        case = await self.case(request_id)
-        request = case.request if case else None
+    async def card_to_post(self, request_id: int) -> CaseCard | None:
+        """The card of a claimed card's case, or None when there is nothing to post any more
+        (the user deleted it, it was closed, or a card is already there)."""
+        card = await self.card_of(request_id)
+        request = card.request if card else None
         if (request is None or request.deleted_by_user or request.staff_message_id is not None
                 or request.status not in OPEN_STATUSES):
             await self._outbox.done(CARD, request_id)
             return None
-        return case
+        return card
 
     async def set_status(self, request_id: int, staff_id: int, status: str, *,
                          card_update: bool = True) -> HelpRequest | None:
