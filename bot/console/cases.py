@@ -1,8 +1,6 @@
 """A case: its thread with delivery states, notes, history; take, assign, status, answer."""
 from __future__ import annotations
 
-import hashlib
-
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -22,9 +20,10 @@ def _not_found(console: Console) -> Response:
                           message=console.t("No such case, or the user deleted it."))
 
 
-async def _case_context(console: Console, request_id: int) -> dict | None:
+async def _case_context(console: Console, request_id: int, case=None) -> dict | None:
+    """What the case page shows; `case`: its file, when the caller has read it already."""
     services = console.services
-    case = await services.casework.case_file(request_id)
+    case = case or await services.casework.case_file(request_id)
     if case is None:
         return None
     request = case.request
@@ -40,16 +39,9 @@ async def _case_context(console: Console, request_id: int) -> dict | None:
         "statuses": STATUSES,
         "members": case.members,
         "canned": await services.canned.listed(request.locale),
-        "version": _thread_version(case),
+        "version": case.version,
         "question_limit": QUESTION_LIMIT, "note_limit": NOTE_LIMIT,
     }
-
-
-def _thread_version(case) -> str:
-    """Changes when a message, a note, a delivery state or the status does."""
-    parts = [case.request.status, str(case.request.assignee_id)]
-    parts += [f"{m.id}:{m.delivery}" for m in case.thread] + [f"n{n.id}" for n in case.notes]
-    return hashlib.blake2s("|".join(parts).encode(), digest_size=8).hexdigest()
 
 
 @staff_page
@@ -66,12 +58,12 @@ async def case_page(console: Console) -> Response:
 async def case_thread(console: Console) -> Response:
     """The thread alone, asked for every few seconds: 204 when nothing changed."""
     request_id = _request_id(console)
-    context = await _case_context(console, request_id) if request_id else None
-    if context is None:
+    case = await console.services.casework.case_file(request_id) if request_id else None
+    if case is None:
         return _not_found(console)
-    if console.request.query_params.get("v") == context["version"]:
+    if console.request.query_params.get("v") == case.version:
         return Response(status_code=204)
-    return console.render("case_thread.html", **context)
+    return console.render("case_thread.html", **await _case_context(console, request_id, case))
 
 
 async def _act(console: Console, action) -> Response:

@@ -72,6 +72,13 @@ class CaseFile:
     history: list[AuditEntry]
     members: list[StaffMember] = field(default_factory=list)
 
+    @property
+    def version(self) -> str:
+        """Changes when a message, a note, a delivery state, the status or the holder does."""
+        parts = [self.request.status, self.request.assignee_id]
+        parts += [(m.id, m.delivery) for m in self.thread] + [("note", n.id) for n in self.notes]
+        return version_of(parts)
+
     @cached_property
     def names(self) -> dict[int, str]:
         """Staff id → the name colleagues see."""
@@ -95,9 +102,7 @@ class CaseworkService:
     async def version(self) -> str:
         """Changes when anything in the inbox may have: the browser reloads the list then."""
         async with self._sessions() as session:
-            parts = await CaseworkRepository(session).last_change()
-        # A digest: safe in a URL as it is, and the same in every process.
-        return hashlib.blake2s(repr(parts).encode(), digest_size=8).hexdigest()
+            return version_of(await CaseworkRepository(session).last_change())
 
     async def case_file(self, request_id: int) -> CaseFile | None:
         async with self._sessions() as session:
@@ -191,6 +196,11 @@ class CannedReplies:
             if removed:
                 AuditRepository(session).add(actor_id, "canned_remove", str(reply_id))
         return removed
+
+
+def version_of(parts) -> str:
+    """What a page polls for: a digest, safe in a URL as it is and the same in every process."""
+    return hashlib.blake2s(repr(tuple(parts)).encode(), digest_size=8).hexdigest()
 
 
 def _cut(text: str, limit: int) -> str:
