@@ -15,6 +15,7 @@ from bot import LOCALES
 from bot.context import BotContext
 from bot.db.models import utcnow
 from bot.handlers import register
+from bot.handlers.staff_relay import remind_staff
 from bot.i18n import N_
 from bot.ratelimit import TelegramPacer
 from bot.request import AiohttpRequest
@@ -109,12 +110,6 @@ async def _purge_console_logins(ctx: BotContext) -> None:
     await ctx.services.console_auth.purge()
 
 
-async def _remind_staff(ctx: BotContext) -> None:
-    from bot.handlers.staff_relay import remind_staff
-
-    await remind_staff(ctx)
-
-
 async def _purge_outbox(ctx: BotContext) -> None:
     # A card's edits and the "did it help?" questions leave a row each; once done, none is read.
     await ctx.services.outbox.purge_done((CARD_UPDATE, SATISFACTION), utcnow() - timedelta(days=1))
@@ -136,7 +131,7 @@ JOBS = (
     ("purge-announcements", timedelta(days=1), timedelta(minutes=3), _purge_announcements),
     ("purge-console-logins", timedelta(hours=1), timedelta(minutes=6), _purge_console_logins),
     # Cases waiting longer than STAFF_REMINDER_HOURS, named to the staff group (0: never).
-    ("remind-staff", timedelta(minutes=15), timedelta(minutes=2), _remind_staff),
+    ("remind-staff", timedelta(minutes=15), timedelta(minutes=2), remind_staff),
     ("purge-outbox", timedelta(hours=6), timedelta(minutes=7), _purge_outbox),
 )
 

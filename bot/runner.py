@@ -253,22 +253,25 @@ async def run_jobs(application: Application, jobs) -> None:
             log.exception("a job failed")
 
 
+# What sends each kind of outbox row: (ctx, row id, ref). Kinds with one row per ref mark it
+# by its ref; those with several over time (a card's edits, the questions) by its id.
+SENDERS = {
+    CARD: lambda ctx, _id, ref: post_claimed_card(ctx, ref),
+    ANNOUNCEMENT: lambda ctx, _id, ref: send_claimed_announcement(ctx, ref),
+    REMINDER: lambda ctx, _id, ref: send_claimed_reminder(ctx, ref),
+    ANSWER: lambda ctx, _id, ref: send_claimed_answer(ctx, ref),
+    CARD_UPDATE: update_claimed_card,
+    SATISFACTION: send_claimed_question,
+}
+
+
 async def send_due_outbox(ctx: BotContext) -> None:
     for message in await ctx.services.outbox.claim_due():
-        if message.kind == CARD:
-            await post_claimed_card(ctx, message.ref)
-        elif message.kind == ANNOUNCEMENT:
-            await send_claimed_announcement(ctx, message.ref)
-        elif message.kind == REMINDER:
-            await send_claimed_reminder(ctx, message.ref)
-        elif message.kind == ANSWER:
-            await send_claimed_answer(ctx, message.ref)
-        elif message.kind == CARD_UPDATE:
-            await update_claimed_card(ctx, message.id, message.ref)
-        elif message.kind == SATISFACTION:
-            await send_claimed_question(ctx, message.id, message.ref)
-        else:
+        sender = SENDERS.get(message.kind)
+        if sender is None:
             log.error("outbox message %s of unknown kind %r", message.id, message.kind)
+            continue
+        await sender(ctx, message.id, message.ref)
 
 
 async def reload_content(application: Application) -> None:
