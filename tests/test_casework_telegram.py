@@ -3,6 +3,7 @@ date, console answers and reminders in the group, a forum topic per case, and th
 "did it help?" after a case is resolved."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import time
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import BotContext
 from bot.db.models import (AuditEntry, CaseNote, ConsoleLoginLink, FlowState, HelpRequest,
                            OutboxMessage, RequestMessage, utcnow)
+from bot.db.models import utcnow
+from bot.db.repositories import OutboxRepository
 from bot.handlers.staff_relay import STAFF_FORUM, remind_staff
 from bot.runner import send_due_outbox
 from bot.services.casework import NOTE_LIMIT
@@ -530,6 +533,19 @@ async def answered_and_resolved(h):
     await h.feed(group_press(h, callbacks.staff_action("resolve", request.id),
                              await card_message(h)))
     return await the_request(h)
+
+
+async def test_two_processes_holding_a_question_each_for_one_case_ask_it_once(desk):
+    request = await answered_and_resolved(desk)
+    (first,) = await outbox(desk, SATISFACTION)
+    async with AsyncSession(desk.services.engine) as session:
+        second = OutboxRepository(session).add(SATISFACTION, request.id, utcnow())
+        await session.flush()
+        second_id = second.id
+        await session.commit()
+    asked = await asyncio.gather(desk.services.requests.satisfaction_to_ask(first.id, request.id),
+                                 desk.services.requests.satisfaction_to_ask(second_id, request.id))
+    assert sum(found is not None for found in asked) == 1
 
 
 async def test_resolved_case_asks_the_user_once_and_stores_verdict_and_comment(desk):

@@ -358,7 +358,8 @@ class RequestService:
         None, and the outbox row is done: asked already, reopened, deleted by the user, or
         the user blocked the bot."""
         async with self._sessions.begin() as session:
-            request = await RequestRepository(session).get(request_id)
+            # Locked: two processes holding a question each for this case ask it once.
+            request = await session.get(HelpRequest, request_id, with_for_update=True)
             user = await UserRepository(session).get(request.user_id) if request else None
             if (request is None or user is None or not user.is_active or request.deleted_by_user
                     or request.user_blocked or request.status != "resolved"
